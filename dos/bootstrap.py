@@ -1,0 +1,50 @@
+"""The composition root: the one place that wires adapters into the core's use cases."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cached_property
+
+from dos.adapters.fs_skills import FolderSkills
+from dos.adapters.paths import Paths, builtin_dir, project_dir, resolve_paths
+from dos.adapters.sqlite_memory import SqliteMemory
+from dos.core.turn import TurnRunner
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass
+class Dos:
+    """Everything a command needs, built on first use so a command pays only for what it touches."""
+
+    paths: Paths
+
+    @cached_property
+    def skills(self) -> FolderSkills:
+        return FolderSkills(
+            [
+                ("project", project_dir("skills")),
+                ("user", self.paths.user_skills),
+                ("builtin", builtin_dir("skills")),
+            ]
+        )
+
+    @cached_property
+    def memory(self) -> SqliteMemory:
+        return SqliteMemory(self.paths.memory_db)
+
+    def turn_runner(self) -> TurnRunner:
+        from dos.adapters.litellm_gateway import LiteLLMGateway
+
+        return TurnRunner(self.skills, LiteLLMGateway(), self.memory, SystemClock())
+
+
+def build() -> Dos:
+    return Dos(resolve_paths())

@@ -1,0 +1,16 @@
+"""The `dos` console script: a fast path for `--version`, then the typer app with one-line errors."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        from dos import __version__
+
+        print(f"dos {__version__}")
+        return
+    from dos.cli.app import run_app
+
+    run_app()

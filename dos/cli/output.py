@@ -1,0 +1,57 @@
+"""Output: plain text on a pipe, rich rendering only on a terminal (rich honours NO_COLOR)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+class AnswerStream:
+    """Shows a streamed answer: raw text as it arrives on a pipe, live-rendered Markdown on a terminal."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.text = ""
+        self._live: Any = None
+
+    def __enter__(self) -> AnswerStream:
+        if not self.quiet and on_terminal():
+            from rich.live import Live
+            from rich.markdown import Markdown
+
+            self._markdown = Markdown
+            self._live = Live(console=console(), refresh_per_second=12, vertical_overflow="visible")
+            self._live.__enter__()
+        return self
+
+    def write(self, piece: str) -> None:
+        self.text += piece
+        if self.quiet:
+            return
+        if self._live is not None:
+            self._live.update(self._markdown(self.text))
+        else:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+        elif not self.quiet and self.text and not self.text.endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()

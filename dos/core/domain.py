@@ -1,0 +1,121 @@
+"""The nouns of DOS: skills, turns, model chunks and memory events. Plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_MODEL = "local/smollm2"
+
+
+@dataclass(frozen=True)
+class Skill:
+    """An Agent Skill: SKILL.md frontmatter plus its Markdown body (the system prompt)."""
+
+    name: str
+    description: str
+    body: str
+    path: str
+    source: str  # "project", "user" or "builtin"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dos(self) -> dict[str, Any]:
+        """DOS-specific settings kept under `metadata.dos` so the file works in other harnesses."""
+        value = self.metadata.get("dos")
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class SkillInfo:
+    """What a listing shows of a skill: frontmatter only, or the reason it is broken."""
+
+    name: str
+    description: str
+    path: str
+    source: str
+    error: str | None = None
+    shadowed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One prompt to one skill, with the caller's overrides."""
+
+    skill: str
+    text: str
+    model: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    log: bool = True
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a streamed answer. The last one carries usage, finish reason and cost."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    cost: float | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    turn_id: str
+    session_id: str
+    skill: str
+    model: str
+    text: str
+    usage: Usage
+    cost: float
+    finish_reason: str
+    duration_s: float
+    first_token_s: float | None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only memory log. `id`, `ts` and `hash` are set when appended."""
+
+    kind: str
+    text: str = ""
+    session_id: str = ""
+    turn_id: str = ""
+    actor: str = "dos"
+    skill: str | None = None
+    model: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    ref: str | None = None
+    id: str = ""
+    ts: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True)
+class TurnSummary:
+    """A turn as `dos memory log` shows it: the prompt and, if one was recorded, its response."""
+
+    turn_id: str
+    ts: str
+    session_id: str
+    skill: str | None
+    model: str | None
+    prompt: str
+    response: str | None
+    complete: bool
+    usage: Usage
+    duration_s: float | None
+    error: str | None = None

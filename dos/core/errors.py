@@ -1,0 +1,52 @@
+"""Errors the user can act on, each with its own exit code (see README, "Exit codes")."""
+
+from __future__ import annotations
+
+
+class DosError(Exception):
+    """An expected failure: shown as one line on stderr, exits with `exit_code`."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(DosError):
+    """The command line or its input cannot be used as given."""
+
+    exit_code = 2
+
+
+class UnknownSkill(DosError):
+    """No skill has the requested name."""
+
+    exit_code = 3
+
+    def __init__(self, name: str, near: list[str]) -> None:
+        hint = f"; did you mean: {', '.join(near)}?" if near else "; see `dos skills list`"
+        super().__init__(f"unknown skill '{name}'{hint}")
+        self.name = name
+        self.near = near
+
+
+class ModelError(DosError):
+    """The model or its provider failed."""
+
+    exit_code = 4
+
+
+class InvalidSkill(DosError):
+    """A SKILL.md (or other content file) cannot be parsed or fails validation."""
+
+    exit_code = 5
+
+
+class StorageError(DosError):
+    """The memory database or a DOS folder cannot be read or written."""
+
+    exit_code = 6
+
+
+EXIT_INTERRUPTED = 130

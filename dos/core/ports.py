@@ -1,0 +1,45 @@
+"""The ports: what the core needs from the world, as Protocols. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
+
+
+class ModelGateway(Protocol):
+    """Streams a chat completion from a named model."""
+
+    def stream(
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int | None,
+        temperature: float | None,
+    ) -> Iterator[Chunk]: ...
+
+
+class SkillSource(Protocol):
+    """Finds skills by name; lists them without reading their bodies."""
+
+    def get(self, name: str) -> Skill: ...
+
+    def list(self) -> list[SkillInfo]: ...
+
+
+class MemoryLog(Protocol):
+    """The append-only event log."""
+
+    def append(self, event: Event) -> Event: ...
+
+    def recent_turns(self, limit: int) -> list[TurnSummary]: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch (wall time)."""
+        ...
+
+    def monotonic(self) -> float: ...

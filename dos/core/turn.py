@@ -1,0 +1,138 @@
+"""The turn use case: resolve the skill, record the prompt, stream the model, record the response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult, Usage
+from dos.core.errors import ModelError, UsageError
+from dos.core.ids import new_id
+from dos.core.ports import Clock, MemoryLog, ModelGateway, SkillSource
+
+
+def build_messages(skill: Skill, text: str) -> list[dict[str, str]]:
+    """The skill's body is the system prompt; the user's text is the one user message."""
+    messages = []
+    if skill.body.strip():
+        messages.append({"role": "system", "content": skill.body.strip()})
+    messages.append({"role": "user", "content": text})
+    return messages
+
+
+def choose_model(request: TurnRequest, skill: Skill) -> str:
+    """Command line first, then the skill's `metadata.dos.model`, then the embedded default."""
+    return request.model or str(skill.dos.get("model") or DEFAULT_MODEL)
+
+
+class TurnRunner:
+    """Runs one turn. The prompt is on record before any model call; the response, whole or
+    partial, is on record before this returns or raises."""
+
+    def __init__(self, skills: SkillSource, gateway: ModelGateway, memory: MemoryLog | None, clock: Clock):
+        self.skills = skills
+        self.gateway = gateway
+        self.memory = memory
+        self.clock = clock
+
+    def run(self, request: TurnRequest, on_text: Callable[[str], None] = lambda _: None) -> TurnResult:
+        if not request.text.strip():
+            raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
+        skill = self.skills.get(request.skill)
+        model = choose_model(request, skill)
+        max_tokens = request.max_tokens or _int_or_none(skill.dos.get("max_tokens"))
+        temperature = request.temperature if request.temperature is not None else _float_or_none(
+            skill.dos.get("temperature")
+        )
+        turn_id = new_id()
+        session_id = request.session_id or turn_id
+        memory = self.memory if request.log else None
+        common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}
+        if memory:
+            memory.append(Event(kind="prompt", actor="user", text=request.text, **common))
+
+        parts: list[str] = []
+        usage, cost, finish, served_by = Usage(), 0.0, "stop", model
+        started = self.clock.monotonic()
+        first_token: float | None = None
+        try:
+            for chunk in self.gateway.stream(
+                model, build_messages(skill, request.text), max_tokens=max_tokens, temperature=temperature
+            ):
+                if chunk.text:
+                    if first_token is None:
+                        first_token = self.clock.monotonic() - started
+                    parts.append(chunk.text)
+                    on_text(chunk.text)
+                usage = chunk.usage or usage
+                cost = chunk.cost if chunk.cost is not None else cost
+                finish = chunk.finish_reason or finish
+                served_by = chunk.model or served_by
+        except BaseException as exc:  # interrupted or failed: keep what arrived, then re-raise
+            if memory:
+                reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+                error = _describe(exc)
+                memory.append(
+                    Event(
+                        kind="response",
+                        actor="model",
+                        text="".join(parts),
+                        data=_response_data(usage, cost, reason, self.clock.monotonic() - started, first_token)
+                        | {"complete": False, "error": error},
+                        **common,
+                    )
+                )
+            raise
+        duration = self.clock.monotonic() - started
+        text = "".join(parts)
+        if memory:
+            memory.append(
+                Event(
+                    kind="response",
+                    actor="model",
+                    text=text,
+                    data=_response_data(usage, cost, finish, duration, first_token)
+                    | {"complete": True, "served_by": served_by},
+                    **common,
+                )
+            )
+        return TurnResult(
+            turn_id=turn_id,
+            session_id=session_id,
+            skill=skill.name,
+            model=served_by,
+            text=text,
+            usage=usage,
+            cost=cost,
+            finish_reason=finish,
+            duration_s=duration,
+            first_token_s=first_token,
+        )
+
+
+def _response_data(usage: Usage, cost: float, finish: str, duration: float, first_token: float | None) -> dict:
+    return {
+        "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+        "cost": cost,
+        "finish_reason": finish,
+        "duration_s": round(duration, 4),
+        "first_token_s": None if first_token is None else round(first_token, 4),
+    }
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, ModelError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
