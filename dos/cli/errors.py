@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-import click
+import typer
 
 from dos.core.errors import EXIT_INTERRUPTED, DosError
 
@@ -27,11 +27,13 @@ def guarded(call: Callable[[], object]) -> NoReturn:
     try:
         result = call()
         code = result if isinstance(result, int) else 0
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+        if code == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) on its own
+            fail("interrupted", EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, typer.Abort):
         fail("interrupted", EXIT_INTERRUPTED)
+    except typer.TyperException as exc:  # typer's usage errors: it prints them its own way
+        exc.show()  # type: ignore[attr-defined]
+        code = getattr(exc, "exit_code", 2)
     except DosError as exc:
         if debug:
             raise

@@ -1,0 +1,49 @@
+"""Shared fixtures: a fresh DOS_HOME per test and a runner for the real `dos` CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def dos_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def dos(dos_home: Path, tmp_path: Path):
+    """Call `dos ARGS...` as a subprocess with DOS_HOME set; returns code, stdout, stderr."""
+
+    def call(*args: str, input: str | bytes | None = None, env: dict | None = None, cwd: Path | None = None,
+             timeout: float = 180) -> Result:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
+        full_env.update({"DOS_HOME": str(dos_home), "NO_COLOR": "1"}, **(env or {}))
+        data = input.encode() if isinstance(input, str) else input
+        proc = subprocess.run(
+            [sys.executable, "-m", "dos", *args],
+            input=data if data is not None else b"",
+            capture_output=True,
+            env=full_env,
+            cwd=cwd or tmp_path,
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+
+    return call

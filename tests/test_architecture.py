@@ -1,0 +1,90 @@
+"""The shape of the code: the core stays pure, and commands that call no model stay light."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+HEAVY = ("litellm", "llama_cpp", "mcp")
+
+PROBE = """
+import json, sys
+sys.argv = ["dos", *json.loads(sys.argv[1])]
+from dos.cli.entry import main
+try:
+    main()
+except SystemExit:
+    pass
+with open({out!r}, "w") as f:
+    json.dump(sorted(sys.modules), f)
+"""
+
+
+def modules_loaded_by(args: list[str], dos_home: Path, tmp_path: Path) -> set[str]:
+    out = tmp_path / "modules.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(dos_home)}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(out=str(out)), json.dumps(args)],
+        capture_output=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    return {m.split(".")[0] for m in json.loads(out.read_text())}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["skills", "list"], ["memory", "log"], ["--help"], ["run", "--help"]])
+def test_commands_that_call_no_model_import_no_heavy_library(args, dos_home, tmp_path):
+    loaded = modules_loaded_by(args, dos_home, tmp_path)
+    assert "dos" in loaded  # the probe really ran the CLI
+    assert not loaded & set(HEAVY), f"dos {' '.join(args)} imported {sorted(loaded & set(HEAVY))}"
+
+
+def test_version_fast_path_imports_neither_typer_nor_rich(dos_home, tmp_path):
+    loaded = modules_loaded_by(["--version"], dos_home, tmp_path)
+    assert not loaded & {"typer", "rich", "yaml", "sqlite3"}
+
+
+def test_import_contracts_hold():
+    lint = Path(sys.executable).parent / "lint-imports"
+    proc = subprocess.run([str(lint), str(REPO / "pyproject.toml")], capture_output=True, cwd=REPO,
+                          timeout=120)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out
+    assert "Contracts: 2 kept, 0 broken" in out
+
+
+def test_import_contract_catches_a_core_module_importing_an_adapter(tmp_path):
+    """The contract is not vacuous: a copy of the package whose core imports litellm breaks it."""
+    import shutil
+
+    copy = tmp_path / "src"
+    shutil.copytree(REPO / "dos", copy / "dos", ignore=shutil.ignore_patterns("__pycache__", "_builtin"))
+    (copy / "dos" / "core" / "leak.py").write_text("import litellm\nimport sqlite3\nfrom dos.adapters import paths\n")
+    shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
+    lint = Path(sys.executable).parent / "lint-imports"
+    env = dict(os.environ, PYTHONPATH=str(copy))
+    proc = subprocess.run([str(lint), "--no-cache"], capture_output=True, cwd=copy, env=env, timeout=120)
+    out = proc.stdout.decode()
+    assert proc.returncode != 0
+    for target in ("litellm", "sqlite3", "dos.adapters.paths"):
+        assert f"dos.core.leak -> {target}" in out
+
+
+def test_wheel_carries_builtin_content(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(REPO)],
+        capture_output=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    wheel = next(tmp_path.glob("dos-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for skill in ("summarize", "explain", "rewrite", "commit-message"):
+        assert any(n.startswith("dos/_builtin/") and n.endswith(f"{skill}/SKILL.md") for n in names), skill
+    assert "dos/cli/entry.py" in names
