@@ -28,13 +28,13 @@ class Dos:
 
     @cached_property
     def skills(self) -> FolderSkills:
-        return FolderSkills(
-            [
-                ("project", project_dir("skills")),
-                ("user", self.paths.user_skills),
-                ("builtin", builtin_dir("skills")),
-            ]
-        )
+        """Skill sources in precedence order: project, user, enabled packs, built-in packs."""
+        from dos.adapters.index_cache import IndexCache
+        from dos.adapters.packs import PackStore
+
+        cache = IndexCache(self.paths.state / "cache" / "skill-index.json")
+        packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
+        return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache)
 
     @cached_property
     def memory(self) -> SqliteMemory:

@@ -1,92 +1,205 @@
-"""Skills from folders of SKILL.md files (Anthropic's Agent Skills format)."""
+"""Skills from folders: SKILL.md folders (Agent Skills), and Claude Code `commands/*.md` files in packs.
+Listing reads only the frontmatter index; a skill's body is read when it is activated."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dos.adapters.index_cache import IndexCache
+from dos.adapters.yaml_text import Document, parse_frontmatter, read_text
 from dos.core.domain import Skill, SkillInfo
 from dos.core.errors import InvalidSkill, UnknownSkill
+from dos.core.skill_rules import Pack, check_frontmatter, dos_settings_problems, near_names, slug, split_address
 
-MAX_SKILL_BYTES = 1_000_000
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+RESOURCE_DIRS = ("references", "scripts", "assets")
+MAX_RESOURCES = 40
 
 
-def parse_skill_file(path: Path) -> tuple[dict[str, Any], str]:
-    """Frontmatter (a mapping) and body of a SKILL.md; InvalidSkill names the file and line."""
+@dataclass(frozen=True)
+class Source:
+    """A folder of skills: `kind` is "skill" (sub-folders with SKILL.md) or "command" (*.md files)."""
+
+    label: str
+    folder: Path
+    kind: str = "skill"
+    pack: Pack | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One skill found in one source, from the index: enough to list, validate and resolve it."""
+
+    name: str
+    description: str
+    path: Path
+    source: Source
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    shadowed_by: str | None = None
+
+    def info(self) -> SkillInfo:
+        return SkillInfo(self.name, self.description, str(self.path), self.source.label,
+                         self.errors[0] if self.errors else None, self.shadowed_by)
+
+
+def read_skill(path: Path, kind: str = "skill") -> tuple[Document, list[str], list[str]]:
+    """Parse one skill file: (document, errors, warnings), each problem as `file:line: message`."""
+    text = read_text(path)
+    if kind == "command":
+        return read_command(path, text)
+    doc = parse_frontmatter(text, str(path))
+    problems = check_frontmatter(doc.data, path.parent.name, doc.lines)
+    errors = [f"{path}:{p.line}: {p.message}" for p in problems if p.is_error]
+    warnings = [f"{path}:{p.line}: {p.message}" for p in problems if not p.is_error]
+    return doc, errors, warnings
+
+
+def read_command(path: Path, text: str) -> tuple[Document, list[str], list[str]]:
+    """A Claude Code command: optional frontmatter (description, model, ...), a prompt body using
+    $ARGUMENTS. It becomes a skill named after the file; the user's text is the user message."""
+    doc = parse_frontmatter(text, str(path)) if text.startswith("---") else Document({}, {}, text, 1)
+    body = doc.body.replace("$ARGUMENTS", "the user's message")
+    description = doc.data.get("description")
+    if not isinstance(description, str) or not description.strip():
+        first = next((line.strip("# ").strip() for line in body.splitlines() if line.strip()), "")
+        description = first[:200] or f"The {path.stem} command."
+    data: dict[str, Any] = {"name": slug(path.stem), "description": description}
+    if isinstance(doc.data.get("model"), str):
+        data["metadata"] = {"dos": {"model": doc.data["model"]}}
+    return Document(data, doc.lines, body, doc.body_line), [], []
+
+
+def _record(kind: str):
+    def build(path: Path) -> dict[str, Any]:
+        try:
+            doc, errors, warnings = read_skill(path, kind)
+        except InvalidSkill as exc:
+            return {"name": None, "description": "", "errors": [exc.message], "warnings": []}
+        name, description = doc.data.get("name"), doc.data.get("description")
+        return {
+            "name": name.lower() if isinstance(name, str) and not errors else None,
+            "description": " ".join(description.split()) if isinstance(description, str) else "",
+            "errors": errors,
+            "warnings": warnings,
+        }
+
+    return build
+
+
+def skill_files(source: Source) -> Iterator[Path]:
+    """The skill files of a source, sorted; a missing folder has none."""
     try:
-        size = path.stat().st_size
-        if size > MAX_SKILL_BYTES:
-            raise InvalidSkill(f"{path}: too large ({size} bytes; the limit is {MAX_SKILL_BYTES})")
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidSkill(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InvalidSkill(f"{path}: cannot read ({exc.strerror})") from None
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise InvalidSkill(f"{path}:1: SKILL.md must start with '---' and YAML frontmatter")
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-    if end is None:
-        raise InvalidSkill(f"{path}:1: frontmatter is not closed by a '---' line")
-    try:
-        meta = yaml.load("".join(lines[1:end]), Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidSkill(f"{path}:{line}: broken YAML frontmatter: {problem}") from None
-    if not isinstance(meta, dict):
-        raise InvalidSkill(f"{path}:2: frontmatter must be a mapping of keys to values")
-    for key in ("name", "description"):
-        if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise InvalidSkill(f"{path}:2: frontmatter needs a non-empty '{key}'")
-    return meta, "".join(lines[end + 1 :])
+        children = sorted(source.folder.iterdir())
+    except OSError:
+        return
+    if source.kind == "command":
+        yield from (p for p in children if p.suffix == ".md" and p.is_file())
+        return
+    for child in children:
+        if child.name.startswith("."):
+            continue
+        skill_md = child / "SKILL.md"
+        if skill_md.is_file():
+            yield skill_md
+
+
+def resources(folder: Path) -> list[str]:
+    """Relative paths of the files under references/, scripts/ and assets/ (a bounded list)."""
+    found: list[str] = []
+    for name in RESOURCE_DIRS:
+        top = folder / name
+        if not top.is_dir():
+            continue
+        for p in sorted(top.rglob("*")):
+            if p.is_file() and len(found) < MAX_RESOURCES:
+                found.append(p.relative_to(folder).as_posix())
+    return found
 
 
 class FolderSkills:
-    """Skills from an ordered list of (source label, folder); earlier folders win a name clash."""
+    """Skills from sources in precedence order: ./.dos/skills, the user's folder, enabled packs, built-ins.
+    The first source holding a name wins; the others are listed as shadowed."""
 
-    def __init__(self, roots: list[tuple[str, Path]]):
+    def __init__(self, roots: list[tuple[str, Path]], packs: Any = None, cache: IndexCache | None = None):
         self.roots = roots
+        self.packs = packs
+        self.cache = cache or IndexCache(None)
 
-    def _files(self) -> Iterator[tuple[str, Path]]:
-        for source, root in self.roots:
-            try:
-                entries = sorted(root.iterdir())
-            except OSError:
-                continue
-            for folder in entries:
-                skill_md = folder / "SKILL.md"
-                if skill_md.is_file():
-                    yield source, skill_md
+    def sources(self) -> list[Source]:
+        out = [Source(label, folder) for label, folder in self.roots]
+        for pack in self.packs.enabled() if self.packs is not None else []:
+            root = Path(pack.path)
+            out += [Source(pack.source, root / d, "skill", pack) for d in pack.skill_dirs]
+            out += [Source(pack.source, root / d, "command", pack) for d in pack.command_dirs]
+        return out
+
+    def entries(self) -> list[Entry]:
+        """Every skill of every source, in precedence order, with shadowing marked."""
+        out: list[Entry] = []
+        winner: dict[str, str] = {}
+        for source in self.sources():
+            build = _record(source.kind)
+            for path in skill_files(source):
+                r = self.cache.get(path, build)
+                name = r.get("name") or (path.parent.name if source.kind == "skill" else slug(path.stem))
+                shadowed_by = winner.setdefault(name, str(path))
+                out.append(Entry(name, r.get("description", ""), path, source, tuple(r.get("errors", ())),
+                                 tuple(r.get("warnings", ())), None if shadowed_by == str(path) else shadowed_by))
+        self.cache.save(prune=True)
+        return out
 
     def list(self) -> list[SkillInfo]:
-        infos: list[SkillInfo] = []
-        winner: dict[str, str] = {}
-        for source, path in self._files():
-            try:
-                meta, _ = parse_skill_file(path)
-                name, description, error = str(meta["name"]), str(meta["description"]).strip(), None
-            except InvalidSkill as exc:
-                name, description, error = path.parent.name, "", exc.message
-            shadowed_by = winner.get(name)
-            winner.setdefault(name, str(path))
-            infos.append(SkillInfo(name, description, str(path), source, error, shadowed_by))
-        return infos
+        return [e.info() for e in self.entries()]
+
+    def find(self, address: str) -> Entry:
+        """The entry `address` names: `skill`, or `pack:skill` / `user:skill` / `project:skill`."""
+        scope, name = split_address(address)
+        entries = self.entries()
+        for e in entries:
+            in_scope = scope is None or scope in (e.source.label, e.source.pack.name if e.source.pack else None)
+            if e.name == name and in_scope and (scope is not None or e.shadowed_by is None):
+                return e
+        raise UnknownSkill(address, near_names(name, [e.name for e in entries]))
+
+    def resources(self, entry: Entry) -> list[str]:
+        return resources(entry.path.parent) if entry.source.kind == "skill" else []
+
+    def folder(self, label: str) -> Path:
+        """The folder of the "project" or "user" source."""
+        return dict(self.roots)[label]
+
+    def check(self, paths: list[Path]) -> list[tuple[str, list[str], list[str]]]:
+        """(what, errors, warnings) for each skill or pack in `paths`, or for every skill if none."""
+        from dos.adapters.skill_check import check_paths
+
+        return check_paths(paths, self)
+
+    def import_fabric(self, patterns: Path, label: str, force: bool) -> tuple[Path, list[str], list[str]]:
+        """Import fabric patterns into the "user" or "project" folder: (folder, imported, skipped)."""
+        from dos.adapters.fabric_import import import_patterns
+
+        into = self.folder(label)
+        return (into, *import_patterns(patterns, into, force))
 
     def get(self, name: str) -> Skill:
-        names = []
-        for source, path in self._files():
-            folder_name = path.parent.name
-            if folder_name != name:
-                names.append(folder_name)
-                continue
-            meta, body = parse_skill_file(path)
-            metadata = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
-            return Skill(str(meta["name"]), str(meta["description"]).strip(), body, str(path), source, metadata)
-        raise UnknownSkill(name, difflib.get_close_matches(name, sorted(set(names)), n=3, cutoff=0.5))
+        entry = self.find(name)
+        doc, errors, _ = read_skill(entry.path, entry.source.kind)
+        if errors:
+            raise InvalidSkill(f"{errors[0]} (run `dos skills validate {entry.path.parent}`)")
+        metadata = dict(doc.data.get("metadata") or {})
+        pack = entry.source.pack
+        own = metadata.get("dos") if isinstance(metadata.get("dos"), dict) else {}
+        metadata["dos"] = (pack.defaults() if pack else {}) | own
+        bad = dos_settings_problems(metadata["dos"])
+        if any(severity == "error" for _, severity in bad):
+            raise InvalidSkill(f"{entry.path}: {bad[0][0]}")
+        body = doc.body
+        if files := self.resources(entry):
+            body = body.rstrip() + "\n\nFiles this skill can use (ask for one by path when needed):\n" + "\n".join(
+                f"- {f}" for f in files
+            )
+        return Skill(entry.name, str(doc.data.get("description", "")).strip(), body, str(entry.path),
+                     entry.source.label, metadata)

@@ -1,0 +1,211 @@
+"""Rules for skills and packs: the Agent Skills spec (agentskills.io), `metadata.dos`, pack manifests,
+precedence. Pure functions on plain data; parsing files is the adapters' job."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+NAME_MAX = 64
+DESCRIPTION_MAX = 1024
+COMPATIBILITY_MAX = 500
+SPEC_FIELDS = frozenset({"name", "description", "license", "allowed-tools", "metadata", "compatibility"})
+DOS_SETTINGS = frozenset({"model", "temperature", "max_tokens", "output", "route", "budget"})
+OUTPUT_FORMATS = frozenset({"text", "markdown", "json"})
+PACK_FIELDS = frozenset({"name", "version", "description", "skills", "hooks", "mcp", "routing", "budget", "license"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a file: `line` is 1-based (0 when the file as a whole is at fault)."""
+
+    line: int
+    message: str
+    severity: str = "error"  # or "warning"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A bounded context: skills plus the hooks, MCP servers, routing and budget defaults that go with them.
+    Paths are relative to `path` and already checked not to escape it."""
+
+    name: str
+    version: str
+    description: str
+    path: str
+    kind: str = "dos"  # or "claude-plugin"
+    builtin: bool = False
+    skill_dirs: tuple[str, ...] = ("skills",)
+    command_dirs: tuple[str, ...] = ()
+    hooks: Any = None
+    mcp: Any = None
+    routing: dict[str, Any] = field(default_factory=dict)
+    budget: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return f"{'builtin' if self.builtin else 'pack'}:{self.name}"
+
+    def defaults(self) -> dict[str, Any]:
+        """What the pack adds to each of its skills' `metadata.dos`, under the skill's own settings."""
+        out: dict[str, Any] = {k: v for k, v in self.routing.items() if k in ("model", "temperature", "max_tokens")}
+        if self.routing:
+            out["route"] = dict(self.routing)
+        if self.budget:
+            out["budget"] = dict(self.budget)
+        return out
+
+
+def name_problems(name: object, what: str = "name") -> list[str]:
+    """Why `name` is not a valid skill or pack name (empty when it is)."""
+    if not isinstance(name, str) or not name:
+        return [f"'{what}' must be a non-empty string"]
+    name = unicodedata.normalize("NFKC", name)
+    out = []
+    if len(name) > NAME_MAX:
+        out.append(f"'{what}' is {len(name)} characters; the limit is {NAME_MAX}")
+    if not all(c == "-" or (c.isalnum() and c == c.lower()) for c in name):
+        out.append(f"'{what}' {name[:NAME_MAX]!r} may only hold lowercase letters, digits and hyphens")
+    if name.startswith("-") or name.endswith("-"):
+        out.append(f"'{what}' must not start or end with a hyphen")
+    if "--" in name:
+        out.append(f"'{what}' must not contain a double hyphen")
+    return out
+
+
+def slug(text: str) -> str:
+    """The nearest valid name for `text` (a file or folder name from another format)."""
+    chars = [c if (c.isascii() and c.isalnum()) else "-" for c in text.lower()]
+    out = "-".join(part for part in "".join(chars).split("-") if part)[:NAME_MAX].strip("-")
+    return out or "skill"
+
+
+def check_frontmatter(meta: Mapping[str, Any], folder: str, lines: Mapping[str, int] | None = None) -> list[Problem]:
+    """Every way `meta` departs from the Agent Skills spec. Bends seen in real skills (unknown fields, a
+    name differing from the folder only in case) are warnings; the rest are errors."""
+    at = lambda key: (lines or {}).get(key, 2)  # noqa: E731
+    out: list[Problem] = []
+    name = meta.get("name")
+    for message in name_problems(name):
+        uppercase_only = isinstance(name, str) and not name_problems(name.lower())
+        out.append(Problem(at("name"), message, "warning" if uppercase_only else "error"))
+    if isinstance(name, str) and name and name != folder:
+        severity = "warning" if name.lower() == folder.lower() else "error"
+        out.append(Problem(at("name"), f"'name' {name[:NAME_MAX]!r} must equal the folder name {folder!r}", severity))
+    description = meta.get("description")
+    if not isinstance(description, str) or not description.strip():
+        out.append(Problem(at("description"), "'description' must be a non-empty string"))
+    elif len(description) > DESCRIPTION_MAX:
+        out.append(Problem(at("description"), f"'description' is {len(description)} characters; the limit is {DESCRIPTION_MAX}"))
+    compatibility = meta.get("compatibility")
+    if compatibility is not None and (not isinstance(compatibility, str) or not 1 <= len(compatibility) <= COMPATIBILITY_MAX):
+        out.append(Problem(at("compatibility"), f"'compatibility' must be a string of 1-{COMPATIBILITY_MAX} characters"))
+    if "license" in meta and not isinstance(meta["license"], str):
+        out.append(Problem(at("license"), "'license' must be a string", "warning"))
+    tools = meta.get("allowed-tools")
+    if tools is not None and not isinstance(tools, str):
+        ok_list = isinstance(tools, list) and all(isinstance(t, str) for t in tools)
+        out.append(Problem(at("allowed-tools"), "'allowed-tools' should be a space-delimited string", "warning" if ok_list else "error"))
+    metadata = meta.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, Mapping):
+            out.append(Problem(at("metadata"), "'metadata' must be a mapping of keys to values"))
+        else:
+            out += [Problem(at("metadata"), m, s) for m, s in dos_settings_problems(metadata.get("dos"))]
+    for key in meta:
+        if key not in SPEC_FIELDS:
+            out.append(Problem(at(str(key)), f"unknown field {str(key)[:40]!r} (not in the Agent Skills spec)", "warning"))
+    return out
+
+
+def dos_settings_problems(dos: object) -> list[tuple[str, str]]:
+    """(message, severity) for each bad `metadata.dos` setting."""
+    if dos is None:
+        return []
+    if not isinstance(dos, Mapping):
+        return [("'metadata.dos' must be a mapping", "error")]
+    out = []
+    temperature = dos.get("temperature")
+    if temperature is not None and (isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2):
+        out.append(("'metadata.dos.temperature' must be a number from 0 to 2", "error"))
+    max_tokens = dos.get("max_tokens")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
+        out.append(("'metadata.dos.max_tokens' must be a whole number of at least 1", "error"))
+    if dos.get("model") is not None and not isinstance(dos.get("model"), str):
+        out.append(("'metadata.dos.model' must be a string such as local/smollm2", "error"))
+    output = dos.get("output")
+    if output is not None and output not in OUTPUT_FORMATS:
+        out.append((f"'metadata.dos.output' must be one of {', '.join(sorted(OUTPUT_FORMATS))}", "error"))
+    for key in ("route", "budget"):
+        if dos.get(key) is not None and not isinstance(dos.get(key), Mapping):
+            out.append((f"'metadata.dos.{key}' must be a mapping", "error"))
+    out += [(f"unknown setting 'metadata.dos.{str(k)[:40]}'", "warning") for k in dos if k not in DOS_SETTINGS]
+    return out
+
+
+def inside(relative: str) -> bool:
+    """Whether a manifest path stays inside its folder: relative, no drive, no `..` above the root."""
+    if not relative or "\x00" in relative:
+        return False
+    for flavour in (PurePosixPath, PureWindowsPath):
+        p = flavour(relative)
+        if p.is_absolute() or p.drive or p.root:
+            return False
+    depth = 0
+    for part in relative.replace("\\", "/").split("/"):
+        depth += -1 if part == ".." else (0 if part in ("", ".") else 1)
+        if depth < 0:
+            return False
+    return True
+
+
+def path_list(value: object, key: str, default: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
+    """A manifest entry that is one path or a list of paths; (paths, problems)."""
+    if value is None:
+        return default, []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return default, [f"'{key}' must be a path or a list of paths"]
+    bad = [i for i in items if not inside(i)]
+    if bad:
+        return default, [f"'{key}' path {bad[0][:80]!r} escapes the pack folder"]
+    return tuple(items), []
+
+
+def check_pack_manifest(manifest: Mapping[str, Any], folder: str, lines: Mapping[str, int] | None = None) -> list[Problem]:
+    """Every problem with a `pack.yaml` mapping."""
+    at = lambda key: (lines or {}).get(key, 1)  # noqa: E731
+    out = [Problem(at("name"), m) for m in name_problems(manifest.get("name"))]
+    for key in ("version", "description"):
+        value = manifest.get(key)
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
+            out.append(Problem(at(key), f"'{key}' must be a non-empty string"))
+    for key in ("skills", "hooks", "mcp"):
+        value = manifest.get(key)
+        if isinstance(value, Mapping) and key != "skills":
+            continue
+        out += [Problem(at(key), m) for m in path_list(value, key, ())[1]]
+    for key in ("routing", "budget"):
+        if manifest.get(key) is not None and not isinstance(manifest.get(key), Mapping):
+            out.append(Problem(at(key), f"'{key}' must be a mapping"))
+    out += [Problem(at(str(k)), f"unknown field {str(k)[:40]!r} in pack.yaml", "warning") for k in manifest if k not in PACK_FIELDS]
+    return out
+
+
+def split_address(address: str) -> tuple[str | None, str]:
+    """`pack:skill` → (pack, skill); `skill` → (None, skill)."""
+    pack, sep, name = address.partition(":")
+    return (pack, name) if sep else (None, address)
+
+
+def near_names(name: str, names: Iterable[str]) -> list[str]:
+    """Up to three names close to `name`, for an UnknownSkill hint."""
+    return difflib.get_close_matches(name, sorted(set(names)), n=3, cutoff=0.5)
