@@ -2,85 +2,52 @@
 
 Writers take the write lock up front (`BEGIN IMMEDIATE`) and wait on a busy timeout, so many processes can
 append at once; the chain hash of the previous event is read inside that lock, so the chain never forks.
+A turn still streaming keeps its partial answer in the `inflight` scratch table; the next process to open
+the database turns the rows of dead processes into incomplete `response` events.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO, Any
 
+from dos.adapters.memory_schema import GENESIS, MIGRATIONS, chain_hash, content_hash, dump_data
 from dos.core.domain import Event, TurnSummary, Usage
-from dos.core.errors import StorageError
+from dos.core.errors import StorageError, UnknownEvent, UsageError
 from dos.core.ids import new_id
 from dos.core.redact import redact, redact_data
 
-GENESIS = "0" * 64
 BUSY_TIMEOUT_S = 60.0
+RECALL_KINDS = ("prompt", "response", "note", "decision", "import")
+_STOPWORDS = frozenset(
+    "the and for are but not you your with this that from have has had was were will would can could should "
+    "what when where which who how why all any its into about than then them they there these those our out "
+    "please just also some more most very like make want need tell give".split()
+)
 
 
-def _m001_events(db: sqlite3.Connection) -> None:
-    db.execute(
-        """
-        CREATE TABLE events (
-            seq INTEGER PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
-            ts TEXT NOT NULL,
-            session_id TEXT NOT NULL,
-            turn_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            skill TEXT,
-            model TEXT,
-            text TEXT NOT NULL,
-            data TEXT NOT NULL,
-            ref TEXT,
-            content_hash TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL
-        )"""
-    )
-    db.execute("CREATE INDEX events_turn ON events(turn_id)")
-    db.execute("CREATE INDEX events_kind ON events(kind, seq)")
-    db.execute("CREATE INDEX events_session ON events(session_id, seq)")
-    for verb in ("UPDATE", "DELETE"):
-        db.execute(
-            f"CREATE TRIGGER events_no_{verb.lower()} BEFORE {verb} ON events "
-            "BEGIN SELECT RAISE(ABORT, 'memory events are append-only'); END"
-        )
-
-
-def _m002_fts(db: sqlite3.Connection) -> None:
-    db.execute("CREATE VIRTUAL TABLE events_fts USING fts5(text, content='events', content_rowid='seq')")
-    db.execute(
-        "CREATE TRIGGER events_fts_insert AFTER INSERT ON events "
-        "BEGIN INSERT INTO events_fts(rowid, text) VALUES (new.seq, new.text); END"
-    )
-
-
-# Ordered, named, append-only: a released migration is never edited, only followed by a new one.
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("001_events", _m001_events),
-    ("002_fts", _m002_fts),
-]
-
-
-def content_hash(text: str, data_json: str) -> str:
-    return hashlib.sha256(text.encode() + b"\0" + data_json.encode()).hexdigest()
-
-
-def chain_hash(prev_hash: str, row: dict) -> str:
-    """The hash that links an event to the one before it. It covers the content through `content_hash`."""
-    fields = [row[k] for k in ("id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "ref")]
-    payload = json.dumps([prev_hash, *fields, row["content_hash"]], separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _utc_now() -> str:
+def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class SqliteMemory:
@@ -94,6 +61,7 @@ class SqliteMemory:
     def db(self) -> sqlite3.Connection:
         if self._db is None:
             self._db = self._open()
+            self._recover_crashed()
         return self._db
 
     def _open(self) -> sqlite3.Connection:
@@ -124,73 +92,252 @@ class SqliteMemory:
             db.execute("ROLLBACK")
             raise
 
-    def append(self, event: Event) -> Event:
-        text = redact(event.text)
-        data_json = json.dumps(redact_data(event.data), sort_keys=True, separators=(",", ":"))
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, the lock taken up front; any failure rolls all of it back."""
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                last = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-                prev = last[0] if last else GENESIS
-                row = {
-                    "id": new_id(),
-                    "ts": _utc_now(),
-                    "session_id": event.session_id,
-                    "turn_id": event.turn_id,
-                    "kind": event.kind,
-                    "actor": event.actor,
-                    "skill": event.skill,
-                    "model": event.model,
-                    "text": text,
-                    "data": data_json,
-                    "ref": event.ref,
-                    "content_hash": content_hash(text, data_json),
-                    "prev_hash": prev,
-                }
-                row["hash"] = chain_hash(prev, row)
-                db.execute(
-                    f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    list(row.values()),
-                )
+                yield db
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise StorageError(f"cannot write to the memory database {self.path}: {exc}") from None
-        return Event(
-            kind=event.kind,
-            text=text,
-            session_id=event.session_id,
-            turn_id=event.turn_id,
-            actor=event.actor,
-            skill=event.skill,
-            model=event.model,
-            data=json.loads(data_json),
-            ref=event.ref,
-            id=row["id"],
-            ts=row["ts"],
-            hash=row["hash"],
+
+    @staticmethod
+    def tip(db: sqlite3.Connection) -> str:
+        last = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return last[0] if last else GENESIS
+
+    @staticmethod
+    def insert(db: sqlite3.Connection, prev: str, fields: dict, purged_hash: str | None = None) -> dict:
+        """Chains `fields` (every column up to `ref`, `data` as canonical JSON) after `prev`; returns the row.
+        `purged_hash` restores a purged event: blank content, the content hash it had."""
+        row = dict(fields)
+        row["content_hash"] = purged_hash or content_hash(row["text"], row["data"])
+        row["prev_hash"] = prev
+        row["hash"] = chain_hash(prev, row)
+        db.execute(f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        return row
+
+    def append(self, event: Event) -> Event:
+        fields = fields_of(event)
+        with self.write() as db:
+            row = self.insert(db, self.tip(db), fields)
+            if event.kind == "response":
+                db.execute("DELETE FROM inflight WHERE turn_id = ?", (event.turn_id,))
+        return _event(row)
+
+    def append_many(self, events: list[Event]) -> list[Event]:
+        """Appends all of `events` in one transaction (bulk loads, imports)."""
+        with self.write() as db:
+            prev, rows = self.tip(db), []
+            for event in events:
+                rows.append(self.insert(db, prev, fields_of(event)))
+                prev = rows[-1]["hash"]
+        return [_event(r) for r in rows]
+
+    def progress(self, event: Event) -> None:
+        """Keeps the partial `response` of a streaming turn so a crash loses none of it."""
+        with self.write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO inflight VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.turn_id, os.getpid(), event.session_id, event.skill, event.model,
+                 redact(event.text), dump_data(redact_data(event.data)), utc_now()),
+            )
+
+    def _recover_crashed(self) -> None:
+        db = self._db
+        assert db is not None
+        dead = [r["turn_id"] for r in db.execute("SELECT turn_id, pid FROM inflight") if not _pid_alive(r["pid"])]
+        for turn_id in dead:
+            with self.write() as db:
+                row = db.execute("SELECT * FROM inflight WHERE turn_id = ?", (turn_id,)).fetchone()
+                if row is None:  # another process recovered it first
+                    continue
+                data = json.loads(row["data"]) | {"complete": False, "error": "crashed", "pid": row["pid"]}
+                event = Event("response", row["text"], row["session_id"], turn_id, "model", row["skill"],
+                              row["model"], data)
+                self.insert(db, self.tip(db), fields_of(event))
+                db.execute("DELETE FROM inflight WHERE turn_id = ?", (turn_id,))
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def get(self, ident: str) -> sqlite3.Row:
+        """The event with this id, or with this unique id prefix (case-insensitive)."""
+        prefix = ident.strip().upper()
+        if not re.fullmatch(r"[0-9A-Z]{4,26}", prefix):
+            raise UnknownEvent(ident)
+        rows = self.db.execute(
+            "SELECT * FROM events WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (prefix, prefix + "~")
+        ).fetchall()
+        if len(rows) != 1:
+            raise UnknownEvent(ident, ambiguous=len(rows) > 1)
+        return rows[0]
+
+    def references(self, event_id: str) -> list[sqlite3.Row]:
+        """The corrections, retractions and purges of an event, oldest first."""
+        return self.db.execute("SELECT * FROM events WHERE ref = ? ORDER BY seq", (event_id,)).fetchall()
+
+    def current(self, event_id: str) -> sqlite3.Row | None:
+        """The event as recall sees it (latest correction's text), or None if retracted or purged."""
+        return self.db.execute(
+            "SELECT * FROM current_events WHERE id = ? ORDER BY text_seq DESC LIMIT 1", (event_id,)
+        ).fetchone()
+
+    def search(self, match: str, *, kinds: tuple[str, ...] = (), skill: str | None = None,
+               model: str | None = None, session: str | None = None, since: str | None = None,
+               until: str | None = None, exclude_turn: str | None = None, limit: int = 20) -> list[Event]:
+        """Live events whose current text matches the FTS5 query `match`, best (bm25) first."""
+        where, args = ["events_fts MATCH ?"], [match]
+        for column, value in (("skill", skill), ("model", model), ("session_id", session)):
+            if value:
+                where.append(f"c.{column} = ?")
+                args.append(value)
+        if kinds:
+            where.append(f"c.kind IN ({', '.join('?' * len(kinds))})")
+            args.extend(kinds)
+        if since:
+            where.append("c.ts >= ?")
+            args.append(since)
+        if until:
+            where.append("c.ts < ?")
+            args.append(until)
+        if exclude_turn:
+            where.append("c.turn_id != ?")
+            args.append(exclude_turn)
+        sql = (
+            "SELECT c.* FROM events_fts JOIN current_events AS c ON c.text_seq = events_fts.rowid "
+            f"WHERE {' AND '.join(where)} ORDER BY bm25(events_fts) LIMIT ?"
         )
+        try:
+            rows = self.db.execute(sql, [*args, limit]).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise UsageError(f"bad search query {match!r}: {exc}") from None
+        return [_event(r) for r in rows]
+
+    def related(self, text: str, limit: int, exclude_turn: str | None = None) -> list[Event]:
+        """Recall: live events sharing the most telling words of `text`, best first."""
+        words = {w.lower() for w in re.findall(r"\w{3,}", text)} - _STOPWORDS
+        terms = sorted(words, key=lambda w: (-len(w), w))[:16]
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        return self.search(match, kinds=RECALL_KINDS, exclude_turn=exclude_turn, limit=limit)
 
     def recent_turns(self, limit: int) -> list[TurnSummary]:
+        return self._turns("", (), limit)
+
+    def session_turns(self, session_id: str, limit: int, exclude_turn: str | None = None) -> list[TurnSummary]:
+        """The last `limit` turns of a session, oldest first; retracted and purged prompts left out."""
+        return self._turns(
+            "AND session_id = ? AND turn_id != ? AND NOT EXISTS "
+            "(SELECT 1 FROM events x WHERE x.ref = events.id AND x.kind IN ('retraction', 'purge'))",
+            (session_id, exclude_turn or ""), limit,
+        )
+
+    def _turns(self, condition: str, args: tuple, limit: int) -> list[TurnSummary]:
         rows = self.db.execute(
-            """
+            f"""
             SELECT p.ts, p.session_id, p.turn_id, p.skill, p.model, p.text AS prompt,
                    r.text AS response, r.data AS rdata, r.model AS rmodel
-            FROM (SELECT * FROM events WHERE kind = 'prompt' ORDER BY seq DESC LIMIT ?) AS p
+            FROM (SELECT * FROM events WHERE kind = 'prompt' {condition} ORDER BY seq DESC LIMIT ?) AS p
             LEFT JOIN events AS r ON r.turn_id = p.turn_id AND r.kind = 'response'
             ORDER BY p.seq
             """,
-            (limit,),
+            (*args, limit),
         ).fetchall()
         return [_summary(row) for row in rows]
+
+    def last_session(self, scope: str) -> str | None:
+        """The session of the last prompt recorded with this scope (a terminal or a folder)."""
+        row = self.db.execute(
+            "SELECT session_id FROM events WHERE json_extract(data, '$.scope') = ? AND kind = 'prompt' "
+            "ORDER BY seq DESC LIMIT 1",
+            (scope,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def rows(self) -> Iterator[sqlite3.Row]:
+        """Every event in chain order."""
+        return iter(self.db.execute("SELECT * FROM events ORDER BY seq"))
+
+    # -- audited changes -------------------------------------------------------------------------------
+
+    def purge(self, ident: str, reason: str = "") -> Event:
+        """Writes a `purge` tombstone and blanks the event's text and data (row and index) in one step."""
+        target = self.get(ident)
+        if target["kind"] == "purge":
+            raise UsageError(f"event {target['id']} is a purge tombstone; it holds no text to purge")
+        with self.write() as db:
+            if db.execute("SELECT 1 FROM events WHERE ref = ? AND kind = 'purge'", (target["id"],)).fetchone():
+                raise UsageError(f"event {target['id']} is already purged")
+            tombstone = Event("purge", "", target["session_id"], target["turn_id"], "user", ref=target["id"],
+                              data={"reason": reason, "content_hash": target["content_hash"]})
+            row = self.insert(db, self.tip(db), fields_of(tombstone))
+            db.execute("UPDATE events SET text = '', data = '{}' WHERE seq = ?", (target["seq"],))
+        return _event(row)
+
+    # -- whole-log operations (dos/adapters/memory_io.py, llm_import.py) --------------------------------
+
+    def verify(self) -> Any:
+        from dos.adapters.memory_io import verify
+
+        return verify(self)
+
+    def stats(self) -> dict[str, Any]:
+        from dos.adapters.memory_io import stats
+
+        return stats(self)
+
+    def export(self, out: IO[str], fmt: str = "jsonl") -> int:
+        from dos.adapters.memory_io import EXPORTERS
+
+        if fmt not in EXPORTERS:
+            raise UsageError(f"unknown export format {fmt!r}: use {' or '.join(EXPORTERS)}")
+        return EXPORTERS[fmt](self, out)
+
+    def import_file(self, source: Path | IO[str], fmt: str = "auto") -> dict[str, Any]:
+        """Imports DOS JSONL (a path or a stream) or an `llm` logs.db; all or nothing."""
+        from dos.adapters.memory_io import import_file
+
+        return import_file(self, source, fmt)
+
+    def file_size(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def fields_of(event: Event) -> dict:
+    """The stored columns of a new event (before hashing), redacted."""
+    return {
+        "id": event.id or new_id(),
+        "ts": event.ts or utc_now(),
+        "session_id": event.session_id,
+        "turn_id": event.turn_id,
+        "kind": event.kind,
+        "actor": event.actor,
+        "skill": event.skill,
+        "model": event.model,
+        "text": redact(event.text),
+        "data": dump_data(redact_data(event.data)),
+        "ref": event.ref,
+    }
+
+
+def _event(row: sqlite3.Row | dict) -> Event:
+    return Event(
+        kind=row["kind"], text=row["text"], session_id=row["session_id"], turn_id=row["turn_id"],
+        actor=row["actor"], skill=row["skill"], model=row["model"], data=json.loads(row["data"]),
+        ref=row["ref"], id=row["id"], ts=row["ts"], hash=row["hash"],
+    )
 
 
 def _summary(row: sqlite3.Row) -> TurnSummary:

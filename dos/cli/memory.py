@@ -1,16 +1,26 @@
-"""`dos memory ...`: read the memory log."""
+"""`dos memory ...`: read, search, annotate, verify, export and import the memory log."""
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 from dos.bootstrap import build
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.domain import TurnSummary
+from dos.core.domain import Event, TurnSummary
+from dos.core.errors import UsageError, VerifyFailed
+from dos.core.ids import new_id
 
 app = typer.Typer(help="The memory log: every turn, append-only.", no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
 def _excerpt(text: str | None, width: int = 100) -> str:
@@ -24,10 +34,32 @@ def _status(turn: TurnSummary) -> str:
     return "ok" if turn.complete else f"partial ({turn.error or 'incomplete'})"
 
 
+def _event_json(event: Event) -> dict:
+    return asdict(event)
+
+
+def _when(value: Optional[str], option: str) -> Optional[str]:
+    """`7d`, `12h`, `30m` (ago) or an ISO date/time, as a UTC timestamp prefix comparable with event times."""
+    if not value:
+        return None
+    ago = re.fullmatch(r"(\d+)([dhm])", value.strip())
+    if ago:
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[ago.group(2)]
+        when = datetime.now(timezone.utc) - timedelta(**{unit: int(ago.group(1))})
+        return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} takes 7d, 12h, 30m or an ISO date like 2025-01-31, not {value!r}") from None
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when.isoformat(timespec="milliseconds") + "Z" if "T" in value or " " in value else value.strip()
+
+
 @app.command("log")
 def log(
     limit: int = typer.Option(20, "-n", "--limit", min=1, help="How many recent turns to show."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    json_out: bool = JSON,
 ) -> None:
     """Show recent turns, oldest first.  Example: dos memory log -n 5"""
     turns = build().memory.recent_turns(limit)
@@ -53,3 +85,182 @@ def log(
         typer.echo(f"  > {_excerpt(t.prompt)}")
         if t.response is not None:
             typer.echo(f"  < {_excerpt(t.response)}")
+
+
+@app.command("show")
+def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a unique prefix)."),
+         json_out: bool = JSON) -> None:
+    """Show one event in full, with its corrections, retractions and purge.  Example: dos memory show 01J9Z"""
+    memory = build().memory
+    row = memory.get(ident)
+    record = {k: row[k] for k in row.keys()} | {"data": json.loads(row["data"])}
+    refs = [{k: r[k] for k in ("id", "ts", "kind", "text")} for r in memory.references(row["id"])]
+    current = memory.current(row["id"])
+    record |= {"references": refs, "current_text": current["text"] if current else None}
+    if json_out:
+        print_json(record)
+        return
+    for key in ("id", "ts", "kind", "actor", "session_id", "turn_id", "skill", "model", "ref", "hash"):
+        if record[key]:
+            typer.echo(f"{key + ':':12}{record[key]}")
+    if record["data"]:
+        typer.echo(f"{'data:':12}{json.dumps(record['data'], ensure_ascii=False)}")
+    for ref in refs:
+        typer.echo(f"{ref['kind'] + ':':12}{ref['id']}  {ref['ts']}  {_excerpt(ref['text'], 80)}")
+    typer.echo("")
+    typer.echo(record["text"] if record["text"] else "(no text)")
+    if current and current["text"] != record["text"]:
+        typer.echo(f"\ncurrent text (latest correction):\n{current['text']}")
+
+
+@app.command("search")
+def search(
+    query: list[str] = typer.Argument(..., help="Words to find (all of them); see --fts."),
+    kind: Optional[list[str]] = typer.Option(None, "--kind", "-k", help="Only this kind (repeatable)."),
+    skill: Optional[str] = typer.Option(None, "--skill", help="Only events of this skill."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Only events of this model."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only events of this session."),
+    since: Optional[str] = typer.Option(None, "--since", help="From this time: 7d, 12h, 30m or 2025-01-31."),
+    until: Optional[str] = typer.Option(None, "--until", help="Before this time (same forms)."),
+    limit: int = typer.Option(20, "-n", "--limit", min=1, help="Most results."),
+    fts: bool = typer.Option(False, "--fts", help="QUERY is raw FTS5 syntax (OR, NOT, \"phrases\", prefix*)."),
+    json_out: bool = JSON,
+) -> None:
+    """Full-text search, best match first; retracted events hidden, corrections shown.
+    Example: dos memory search invoice --kind note --since 30d"""
+    text = " ".join(query)
+    match = text if fts else " ".join(f'"{w}"' for w in re.findall(r"\w+", text))
+    if not match.strip():
+        raise UsageError("nothing to search for: give a word or two")
+    events = build().memory.search(
+        match, kinds=tuple(kind or ()), skill=skill, model=model, session=session,
+        since=_when(since, "--since"), until=_when(until, "--until"), limit=limit,
+    )
+    if json_out:
+        print_json([_event_json(e) for e in events])
+        return
+    for e in events:
+        typer.echo(f"{e.id}  {e.ts}  {e.kind}  {e.skill or '-'}  {e.model or '-'}")
+        typer.echo(f"  {_excerpt(e.text)}")
+
+
+def _record(kind: str, text: str, ref_ident: Optional[str], json_out: bool, actor: str = "user") -> None:
+    memory = build().memory
+    target = memory.get(ref_ident) if ref_ident else None
+    if target is not None and target["kind"] in ("correction", "retraction", "purge") and kind != "note":
+        if target["kind"] != "correction":
+            raise UsageError(f"event {target['id']} is a {target['kind']}; name the event it refers to")
+        target = memory.get(target["ref"])  # correcting a correction corrects the original
+    session = target["session_id"] if target is not None else new_id()
+    event = memory.append(Event(
+        kind=kind, text=text, actor=actor, session_id=session,
+        turn_id=target["turn_id"] if target is not None else session,
+        ref=target["id"] if target is not None else None,
+    ))
+    if json_out:
+        print_json(_event_json(event))
+    else:
+        typer.echo(event.id)
+
+
+@app.command("remember")
+def remember(text: list[str] = typer.Argument(..., help="What to remember."), json_out: bool = JSON) -> None:
+    """Add a note to memory; recall offers it to the model later.  Example: dos memory remember I prefer metric units"""
+    _record("note", " ".join(text), None, json_out)
+
+
+@app.command("correct")
+def correct(ident: str = typer.Argument(..., metavar="ID"), text: list[str] = typer.Argument(..., help="The corrected text."),
+            json_out: bool = JSON) -> None:
+    """Supersede an event's text; search and recall show the latest correction.  Example: dos memory correct 01J9Z The meeting is on Friday"""
+    _record("correction", " ".join(text), ident, json_out)
+
+
+@app.command("retract")
+def retract(ident: str = typer.Argument(..., metavar="ID"),
+            reason: str = typer.Option("", "--reason", help="Why (kept in the log)."), json_out: bool = JSON) -> None:
+    """Hide an event from search and recall; it stays in the log.  Example: dos memory retract 01J9Z"""
+    _record("retraction", reason, ident, json_out)
+
+
+@app.command("purge")
+def purge(ident: str = typer.Argument(..., metavar="ID"),
+          reason: str = typer.Option("", "--reason", help="Why (kept in the tombstone)."),
+          yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation on a terminal."),
+          json_out: bool = JSON) -> None:
+    """Erase an event's text and data for good, leaving an audited tombstone; `verify` still passes.
+    Example: dos memory purge 01J9Z --reason 'pasted a password'"""
+    memory = build().memory
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase the text of event {memory.get(ident)['id']}?"):
+        raise typer.Abort()
+    tombstone = memory.purge(ident, reason)
+    if json_out:
+        print_json(_event_json(tombstone))
+    else:
+        typer.echo(f"purged {tombstone.ref} (tombstone {tombstone.id})")
+
+
+@app.command("verify")
+def verify(json_out: bool = JSON) -> None:
+    """Walk the hash chain; name the first event altered or removed (exit 7).  Example: dos memory verify"""
+    report = build().memory.verify()
+    if json_out:
+        print_json({"ok": report.problem is None, "events": report.events, "problem": report.problem,
+                    "event_id": report.event_id})
+        if report.problem:
+            raise typer.Exit(VerifyFailed.exit_code)
+        return
+    if report.problem:
+        raise VerifyFailed(f"memory does not verify: {report.problem}")
+    typer.echo(f"ok: {report.events} events, chain intact")
+
+
+@app.command("export")
+def export(
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl (lossless) or markdown (conversations)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+) -> None:
+    """Export the whole log.  Example: dos memory export -o memory.jsonl"""
+    memory = build().memory
+    if output is None:
+        memory.export(sys.stdout, fmt)
+        return
+    try:
+        with output.open("w", encoding="utf-8") as out:
+            count = memory.export(out, fmt)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    typer.echo(f"exported {count} {'events' if fmt == 'jsonl' else 'entries'} to {output}", err=True)
+
+
+@app.command("import")
+def import_(
+    path: Path = typer.Argument(..., metavar="FILE", help="A DOS JSONL export (or - for stdin), or an llm logs.db."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, jsonl or llm."),
+    json_out: bool = JSON,
+) -> None:
+    """Import a DOS export or Simon Willison's `llm` logs.db, all or nothing.
+    Example: dos memory import ~/.config/io.datasette.llm/logs.db"""
+    result = build().memory.import_file(sys.stdin if str(path) == "-" else path, fmt)
+    if json_out:
+        print_json(result)
+    else:
+        typer.echo(f"imported {result['added']} ({result['mode']}), skipped {result['skipped']} already present")
+
+
+@app.command("stats")
+def stats(json_out: bool = JSON) -> None:
+    """Counts by kind, file size, first and last event.  Example: dos memory stats"""
+    info = build().memory.stats()
+    if json_out:
+        print_json(info)
+        return
+    typer.echo(f"database   {info['path']} ({info['file_bytes'] / 1e6:.1f} MB)")
+    typer.echo(f"events     {info['events']}")
+    for kind, count in info["by_kind"].items():
+        typer.echo(f"  {kind:12}{count}")
+    for key in ("first", "last"):
+        if info[key]:
+            typer.echo(f"{key:11}{info[key]['ts']}  {info[key]['id']}")
+    if info["in_flight"]:
+        typer.echo(f"in flight  {info['in_flight']} turn(s) streaming now")

@@ -43,10 +43,32 @@ class InvalidSkill(DosError):
     exit_code = 5
 
 
+class InvalidConfig(DosError):
+    """A configuration file cannot be parsed or holds a bad value; the message names file and line."""
+
+    exit_code = 5
+
+
 class StorageError(DosError):
     """The memory database or a DOS folder cannot be read or written."""
 
     exit_code = 6
+
+
+class VerifyFailed(DosError):
+    """The memory log's hash chain does not verify: an event was altered or removed behind DOS's back."""
+
+    exit_code = 7
+
+
+class UnknownEvent(DosError):
+    """No memory event has the given id (or the id prefix matches more than one)."""
+
+    exit_code = 8
+
+    def __init__(self, ident: str, ambiguous: bool = False) -> None:
+        what = "more than one event starts with" if ambiguous else "no memory event has the id"
+        super().__init__(f"{what} '{ident}'; see `dos memory log` or `dos memory search`")
 
 
 EXIT_INTERRUPTED = 130

@@ -1,0 +1,189 @@
+"""Whole-log operations on the memory database: verify the chain, stats, export and import DOS JSONL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from dos.adapters.memory_schema import GENESIS, chain_hash, content_hash
+from dos.adapters.sqlite_memory import SqliteMemory, fields_of
+from dos.core.domain import Event
+from dos.core.errors import UsageError
+
+FIELDS = ("id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "text", "data", "ref")
+HASHES = ("content_hash", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    events: int
+    problem: str | None = None  # None: the chain verifies
+    event_id: str | None = None
+
+
+def verify(memory: SqliteMemory) -> VerifyReport:
+    """Walks the chain from the first event; names the first event that was altered or removed."""
+    db = memory.db
+    purged = {r[0] for r in db.execute("SELECT ref FROM events WHERE kind = 'purge'")}
+    prev, count, last_seq = GENESIS, 0, 0
+    for row in db.execute("SELECT * FROM events ORDER BY seq"):
+        count += 1
+        where = f"event {row['id']} (#{row['seq']})"
+        if row["prev_hash"] != prev or row["seq"] != last_seq + 1:
+            gone = row["seq"] - last_seq - 1
+            why = f"{gone} event(s) before it were removed" if gone > 0 else "the event before it was altered"
+            return VerifyReport(count, f"{where}: the chain breaks here: {why}", row["id"])
+        blanked = row["id"] in purged and row["text"] == "" and row["data"] == "{}"
+        if not blanked and content_hash(row["text"], row["data"]) != row["content_hash"]:
+            return VerifyReport(count, f"{where}: its text or data was altered", row["id"])
+        if chain_hash(prev, dict(row)) != row["hash"]:
+            return VerifyReport(count, f"{where}: its fields or hash were altered", row["id"])
+        prev, last_seq = row["hash"], row["seq"]
+    return VerifyReport(count)
+
+
+def stats(memory: SqliteMemory) -> dict[str, Any]:
+    db = memory.db
+    by_kind = {r[0]: r[1] for r in db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")}
+    first = db.execute("SELECT id, ts FROM events ORDER BY seq LIMIT 1").fetchone()
+    last = db.execute("SELECT id, ts FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    return {
+        "path": str(memory.path),
+        "events": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "file_bytes": memory.file_size(),
+        "first": dict(first) if first else None,
+        "last": dict(last) if last else None,
+        "in_flight": db.execute("SELECT COUNT(*) FROM inflight").fetchone()[0],
+    }
+
+
+def export_jsonl(memory: SqliteMemory, out: IO[str]) -> int:
+    """Every event, in chain order, one JSON object a line, hashes included: a lossless copy."""
+    count = 0
+    for row in memory.rows():
+        record = {k: row[k] for k in (*FIELDS, *HASHES)}
+        record["data"] = json.loads(row["data"])
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def export_markdown(memory: SqliteMemory, out: IO[str]) -> int:
+    """The conversations as Markdown, one section a session, as recall sees them (corrected, none retracted)."""
+    rows = memory.db.execute(
+        "SELECT * FROM current_events WHERE kind IN ('prompt', 'response', 'note', 'decision') "
+        "ORDER BY session_id, seq"
+    )
+    session, count = None, 0
+    for row in rows:
+        if row["session_id"] != session:
+            session = row["session_id"]
+            out.write(f"{'' if count == 0 else chr(10)}# Session {session}\n")
+        who = {"prompt": "You", "response": row["model"] or "model"}.get(row["kind"], row["kind"])
+        skill = f" · {row['skill']}" if row["skill"] else ""
+        out.write(f"\n## {row['ts'][:19].replace('T', ' ')} · {who}{skill}\n\n{row['text'].strip()}\n")
+        count += 1
+    return count
+
+
+def _parse_line(number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"line {number}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise UsageError(f"line {number}: expected a JSON object, got {type(record).__name__}")
+    if not isinstance(record.get("kind"), str) or not record["kind"]:
+        raise UsageError(f"line {number}: missing the event's 'kind'")
+    for key in (*FIELDS, *HASHES):
+        value = record.get(key)
+        wanted = dict if key == "data" else str
+        if value is not None and not isinstance(value, wanted):
+            raise UsageError(f"line {number}: '{key}' must be {'an object' if key == 'data' else 'a string'}")
+    return record
+
+
+def read_jsonl(lines: Iterator[str]) -> list[tuple[int, dict]]:
+    """Parses a whole DOS JSONL file up front: a malformed line stops the import before any write."""
+    return [(n, _parse_line(n, line)) for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def import_jsonl(memory: SqliteMemory, records: list[tuple[int, dict]], source: str) -> dict[str, Any]:
+    """Into an empty log: a verbatim restore, every hash checked. Otherwise: appended, re-chained, events
+    already present (same id) skipped, and an `import` event records it. One transaction either way."""
+    purged = {r.get("ref") for _, r in records if r.get("kind") == "purge"}
+    with memory.write() as db:
+        restore = memory.tip(db) == GENESIS and bool(records) and all(r.get("hash") for _, r in records)
+        prev, added, skipped = memory.tip(db), 0, 0
+        for number, record in records:
+            exists = db.execute("SELECT 1 FROM events WHERE id = ?", (record.get("id"),)).fetchone()
+            if exists and not restore:
+                skipped += 1
+                continue
+            if exists:
+                raise UsageError(f"line {number}: the id {record['id']} appears twice")
+            fields = fields_of(_event(record))
+            blank = fields["text"] == "" and fields["data"] == "{}" and record.get("id") in purged
+            row = memory.insert(db, prev, fields, record.get("content_hash") if blank and restore else None)
+            if restore:
+                _check_restored(number, record, row)
+            prev, added = row["hash"], added + 1
+        if not restore and added:
+            note = Event("import", f"imported {added} events from {source}", actor="user",
+                         data={"source": source, "format": "dos-jsonl", "added": added, "skipped": skipped})
+            memory.insert(db, prev, fields_of(note))
+    return {"mode": "restore" if restore else "merge", "added": added, "skipped": skipped}
+
+
+def _event(record: dict) -> Event:
+    return Event(
+        kind=record["kind"], text=record.get("text") or "", session_id=record.get("session_id") or "",
+        turn_id=record.get("turn_id") or "", actor=record.get("actor") or "dos", skill=record.get("skill"),
+        model=record.get("model"), data=record.get("data") or {}, ref=record.get("ref"),
+        id=record.get("id") or "", ts=record.get("ts") or "",
+    )
+
+
+def _check_restored(number: int, record: dict, row: dict) -> None:
+    if row["prev_hash"] != record.get("prev_hash"):
+        raise UsageError(f"line {number}: its prev_hash does not follow the line before (edited or reordered file)")
+    if row["content_hash"] != record.get("content_hash"):
+        raise UsageError(f"line {number}: its text or data do not match its content_hash (edited file)")
+    if row["hash"] != record.get("hash"):
+        raise UsageError(f"line {number}: its hash does not match its fields (edited file)")
+
+
+EXPORTERS = {"jsonl": export_jsonl, "markdown": export_markdown}
+
+
+def import_file(memory: SqliteMemory, source: Path | IO[str], fmt: str) -> dict[str, Any]:
+    """`fmt` auto: a SQLite file is an `llm` logs.db, anything else DOS JSONL."""
+    if fmt == "auto":
+        fmt = "llm" if isinstance(source, Path) and _is_sqlite(source) else "jsonl"
+    if fmt == "llm" and isinstance(source, Path):
+        from dos.adapters.llm_import import import_llm
+
+        return import_llm(memory, source)
+    if fmt != "jsonl":
+        raise UsageError(f"unknown import format {fmt!r}: use jsonl or llm")
+    try:
+        if isinstance(source, Path):
+            with source.open(encoding="utf-8") as stream:
+                records = read_jsonl(stream)
+        else:
+            records = read_jsonl(source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+    return import_jsonl(memory, records, str(source) if isinstance(source, Path) else "stdin")
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\0"
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None

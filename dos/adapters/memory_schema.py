@@ -1,0 +1,149 @@
+"""The memory database schema: ordered, named migrations and the two hashes that chain events.
+
+A released migration is never edited, only followed by a new one. Each runs inside the `BEGIN IMMEDIATE`
+transaction of `SqliteMemory._migrate`, so processes starting at once apply it exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+
+GENESIS = "0" * 64
+META_KINDS = ("correction", "retraction", "purge")
+CHAIN_FIELDS = ("id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "ref")
+COLUMNS = (*CHAIN_FIELDS[:8], "text", "data", "ref", "content_hash", "prev_hash", "hash")
+
+
+def _m001_events(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            ts TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            turn_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            skill TEXT,
+            model TEXT,
+            text TEXT NOT NULL,
+            data TEXT NOT NULL,
+            ref TEXT,
+            content_hash TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX events_turn ON events(turn_id)")
+    db.execute("CREATE INDEX events_kind ON events(kind, seq)")
+    db.execute("CREATE INDEX events_session ON events(session_id, seq)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER events_no_{verb.lower()} BEFORE {verb} ON events "
+            "BEGIN SELECT RAISE(ABORT, 'memory events are append-only'); END"
+        )
+
+
+def _m002_fts(db: sqlite3.Connection) -> None:
+    db.execute("CREATE VIRTUAL TABLE events_fts USING fts5(text, content='events', content_rowid='seq')")
+    db.execute(
+        "CREATE TRIGGER events_fts_insert AFTER INSERT ON events "
+        "BEGIN INSERT INTO events_fts(rowid, text) VALUES (new.seq, new.text); END"
+    )
+
+
+def _m003_purge(db: sqlite3.Connection) -> None:
+    """The one UPDATE allowed: blanking text and data of an event a `purge` tombstone names."""
+    db.execute("CREATE INDEX events_ref ON events(ref, kind, seq)")
+    db.execute("DROP TRIGGER events_no_update")
+    same = " AND ".join(f"new.{c} IS old.{c}" for c in ("seq", *COLUMNS) if c not in ("text", "data"))
+    db.execute(
+        f"""
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        WHEN NOT (new.text = '' AND new.data = '{{}}' AND {same}
+                  AND EXISTS (SELECT 1 FROM events p WHERE p.ref = old.id AND p.kind = 'purge'))
+        BEGIN SELECT RAISE(ABORT, 'memory events are append-only'); END"""
+    )
+    db.execute(
+        """
+        CREATE TRIGGER events_fts_purge AFTER UPDATE OF text ON events BEGIN
+            INSERT INTO events_fts(events_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+            INSERT INTO events_fts(rowid, text) VALUES (new.seq, new.text);
+        END"""
+    )
+
+
+def _m004_current(db: sqlite3.Connection) -> None:
+    """`current_events`: one row per live event, carrying its latest correction's text.
+
+    Keyed by the row whose text is current (`text_seq`: the event itself or its latest correction), so a
+    full-text hit joins on it directly. Retracted and purged events, and the meta events, are not in it.
+    """
+    db.execute(
+        """
+        CREATE VIEW current_events AS
+        SELECT t.seq, t.id, t.ts, t.session_id, t.turn_id, t.kind, t.actor, t.skill, t.model,
+               h.text, t.data, t.ref, t.hash, h.seq AS text_seq,
+               CASE WHEN h.kind = 'correction' THEN h.id END AS corrected_by
+        FROM events AS h
+        JOIN events AS t ON t.id = CASE WHEN h.kind = 'correction' THEN h.ref ELSE h.id END
+        WHERE h.kind NOT IN ('retraction', 'purge')
+          AND t.kind NOT IN ('correction', 'retraction', 'purge')
+          AND NOT EXISTS (SELECT 1 FROM events x WHERE x.ref = t.id AND x.kind IN ('retraction', 'purge'))
+          AND NOT EXISTS (SELECT 1 FROM events x WHERE x.ref = h.id AND x.kind = 'purge')
+          AND NOT EXISTS (
+              SELECT 1 FROM events c WHERE c.ref = t.id AND c.kind = 'correction' AND c.seq > h.seq
+              AND NOT EXISTS (SELECT 1 FROM events p WHERE p.ref = c.id AND p.kind = 'purge'))
+        """
+    )
+
+
+def _m005_inflight(db: sqlite3.Connection) -> None:
+    """Scratch, not the log: the partial response of each turn still streaming, and the writer's pid."""
+    db.execute(
+        """
+        CREATE TABLE inflight (
+            turn_id TEXT PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            session_id TEXT NOT NULL,
+            skill TEXT,
+            model TEXT,
+            text TEXT NOT NULL,
+            data TEXT NOT NULL,
+            ts TEXT NOT NULL
+        )"""
+    )
+
+
+def _m006_scope(db: sqlite3.Connection) -> None:
+    """Finds the last conversation of a terminal or folder (`dos run -c`) without a scan."""
+    db.execute("CREATE INDEX events_scope ON events(json_extract(data, '$.scope'), seq) WHERE kind = 'prompt'")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("001_events", _m001_events),
+    ("002_fts", _m002_fts),
+    ("003_purge", _m003_purge),
+    ("004_current", _m004_current),
+    ("005_inflight", _m005_inflight),
+    ("006_scope", _m006_scope),
+]
+
+
+def dump_data(data: object) -> str:
+    """The one canonical JSON form of `data`: what is stored and what `content_hash` covers."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(text: str, data_json: str) -> str:
+    return hashlib.sha256(text.encode() + b"\0" + data_json.encode()).hexdigest()
+
+
+def chain_hash(prev_hash: str, row: dict) -> str:
+    """The hash that links an event to the one before it. It covers the content through `content_hash`."""
+    payload = json.dumps([prev_hash, *(row[k] for k in CHAIN_FIELDS), row["content_hash"]], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
