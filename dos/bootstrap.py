@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
+from dos.adapters.config_file import ConfigFile
 from dos.adapters.fs_skills import FolderSkills
 from dos.adapters.paths import Paths, builtin_dir, project_dir, resolve_paths
 from dos.adapters.sqlite_memory import SqliteMemory
@@ -35,6 +37,15 @@ class Dos:
         cache = IndexCache(self.paths.state / "cache" / "skill-index.json")
         packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
         return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache)
+
+    @cached_property
+    def config_file(self) -> ConfigFile:
+        return ConfigFile(self.paths.config_file)
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        """The user's settings; InvalidConfig (one line, file and line) if config.yaml is broken."""
+        return self.config_file.load()
 
     @cached_property
     def memory(self) -> SqliteMemory:

@@ -16,6 +16,10 @@ class Paths:
     state: Path
 
     @property
+    def config_file(self) -> Path:
+        return self.config / "config.yaml"
+
+    @property
     def memory_db(self) -> Path:
         return self.data / "memory.db"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dos import __version__
-from dos.cli import memory, packs, run, skills
+from dos.cli import config, memory, packs, run, skills
 from dos.cli.errors import guarded
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.command("run", help=run.HELP)(run.run)
 app.add_typer(memory.app, name="memory")
 app.add_typer(skills.app, name="skills")
 app.add_typer(packs.app, name="packs")
+app.add_typer(config.app, name="config")
 
 
 def run_app() -> None:
