@@ -77,9 +77,16 @@ class ConfigFile:
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidConfig(f"{self.path}: cannot read ({exc})") from None
 
+    def check(self, text: str | None = None) -> tuple[dict[str, Any], list[str]]:
+        """The settings and every problem of the file (or of `text` as the file's new content)."""
+        return problems(self.text() if text is None else text, self.path)
+
+    def text_or_template(self) -> str:
+        return self.text() or template()
+
     def load(self) -> dict[str, Any]:
         """The settings; InvalidConfig with the first problem if the file has any."""
-        values, found = problems(self.text(), self.path)
+        values, found = self.check()
         if found:
             more = f" (and {len(found) - 1} more: dos config show)" if len(found) > 1 else ""
             raise InvalidConfig(found[0] + more)
@@ -89,7 +96,7 @@ class ConfigFile:
         reason = check(key, value)
         if reason:
             raise InvalidConfig(f"{self.path}: {reason}")
-        text = self.text() or template()
+        text = self.text_or_template()
         line = f"{key}: {_scalar(value)}"
         pattern = re.compile(rf"^{re.escape(key)}\s*:.*$", re.MULTILINE)
         text = pattern.sub(lambda _: line, text, count=1) if pattern.search(text) else text.rstrip("\n") + f"\n{line}\n"
@@ -97,7 +104,7 @@ class ConfigFile:
 
     def replace(self, text: str) -> None:
         """Write `text` as the new file only if it is wholly valid; the old file stays otherwise."""
-        _, found = problems(text, self.path)
+        _, found = self.check(text)
         if found:
             raise InvalidConfig(found[0])
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,10 +34,8 @@ def path() -> None:
 @app.command("show")
 def show(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of text.")) -> None:
     """Show every setting, its value and meaning; lists every problem in the file.  Example: dos config show"""
-    from dos.adapters.config_file import problems
-
     config = build().config_file
-    values, found = problems(config.text(), config.path)
+    values, found = config.check()
     if json_out:
         print_json({"path": str(config.path), "settings": values, "problems": found})
     else:
@@ -73,12 +71,10 @@ def _editor(configured: str) -> list[str]:
 @app.command("edit")
 def edit() -> None:
     """Edit config.yaml in your editor; it is saved only if valid.  Example: EDITOR=nano dos config edit"""
-    from dos.adapters.config_file import problems, template
-
     dos = build()
     config = dos.config_file
-    text = config.text() or template()
-    _, found = problems(text, config.path)
+    text = config.text_or_template()
+    _, found = config.check(text)
     editor = _editor("" if found else dos.settings["editor"])
     fd, draft = tempfile.mkstemp(prefix="dos-config-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
