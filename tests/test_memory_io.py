@@ -1,0 +1,132 @@
+"""Export and import: lossless DOS JSONL round trips, all-or-nothing imports, the `llm` CLI's logs.db."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dos.adapters.sqlite_memory import SqliteMemory
+from dos.core.domain import Event
+from dos.core.errors import UsageError
+
+
+def filled(path: Path) -> SqliteMemory:
+    memory = SqliteMemory(path)
+    p = memory.append(Event("prompt", "Summarize: the café opens at 9 ✓", "s1", "t1", "user", skill="summarize",
+                            model="local/smollm2", data={"scope": "tty:/dev/pts/1"}))
+    memory.append(Event("response", "It opens at 9.", "s1", "t1", "model", skill="summarize",
+                        model="local/smollm2", data={"usage": {"prompt_tokens": 9}, "cost": 0.1, "complete": True}))
+    secret = memory.append(Event("note", "secret plans", "s2", "t2", "user"))
+    memory.append(Event("correction", "Summarize: opens at 10", "s1", "t1", "user", ref=p.id))
+    memory.purge(secret.id, "oops")
+    return memory
+
+
+def export(memory: SqliteMemory, fmt: str = "jsonl") -> str:
+    out = io.StringIO()
+    memory.export(out, fmt)
+    return out.getvalue()
+
+
+def test_export_then_import_into_a_fresh_log_is_lossless_and_verifies(tmp_path):
+    text = export(filled(tmp_path / "a.db"))
+    fresh = SqliteMemory(tmp_path / "b.db")
+    assert fresh.import_file(io.StringIO(text))["mode"] == "restore"
+    assert fresh.verify().problem is None
+    assert export(fresh) == text  # same ids, times, hashes, byte for byte
+    assert [e.text for e in fresh.search('"opens"', kinds=("prompt",))] == ["Summarize: opens at 10"]
+
+
+def test_import_into_a_used_log_merges_skips_duplicates_and_verifies(tmp_path):
+    text = export(filled(tmp_path / "a.db"))
+    other = SqliteMemory(tmp_path / "b.db")
+    other.append(Event("note", "already here", "s9", "t9", "user"))
+    assert other.import_file(io.StringIO(text)) == {"mode": "merge", "added": 5, "skipped": 0}
+    assert other.import_file(io.StringIO(text)) == {"mode": "merge", "added": 0, "skipped": 5}
+    assert other.verify().problem is None
+    assert other.stats()["by_kind"]["import"] == 1
+
+
+@pytest.mark.parametrize("bad, line, message", [
+    ('{"kind": "note", "text": "ok"}\n{"kind": "note", "text": \n', 2, "not valid JSON"),
+    ('{"kind": "note", "text": "ok"}\n\n[1, 2]\n', 3, "expected a JSON object"),
+    ('{"text": "no kind"}\n', 1, "missing the event's 'kind'"),
+    ('{"kind": "note", "data": "not an object"}\n', 1, "'data' must be an object"),
+])
+def test_malformed_import_names_the_line_and_imports_nothing(tmp_path, bad, line, message):
+    memory = SqliteMemory(tmp_path / "m.db")
+    memory.append(Event("note", "before", "s", "t", "user"))
+    with pytest.raises(UsageError, match=f"line {line}: {message}"):
+        memory.import_file(io.StringIO(bad))
+    assert memory.stats()["events"] == 1
+
+
+def test_an_edited_export_does_not_restore(tmp_path):
+    lines = export(filled(tmp_path / "a.db")).splitlines()
+    record = json.loads(lines[1])
+    record["text"] = "It opens at 11."
+    lines[1] = json.dumps(record)
+    fresh = SqliteMemory(tmp_path / "b.db")
+    with pytest.raises(UsageError, match="line 2: .*content_hash"):
+        fresh.import_file(io.StringIO("\n".join(lines)))
+    assert fresh.stats()["events"] == 0
+
+
+def test_cli_import_of_a_malformed_file_is_one_line_exit_2(dos, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"kind": "note", "text": "fine"}\n{"kind": "note", "text": "fine"}\n{oops}\n')
+    result = dos("memory", "import", str(bad))
+    assert result.code == 2 and result.err.strip().count("\n") == 0 and "line 3" in result.err
+    assert json.loads(dos("memory", "stats", "--json").out)["events"] == 0
+
+
+def test_cli_export_to_file_and_markdown(dos, tmp_path):
+    dos("memory", "remember", "buy oat milk")
+    assert dos("memory", "export", "-o", str(tmp_path / "x.jsonl")).code == 0
+    assert json.loads((tmp_path / "x.jsonl").read_text())["text"] == "buy oat milk"
+    markdown = dos("memory", "export", "--format", "markdown").out
+    assert markdown.startswith("# Session ") and "buy oat milk" in markdown
+    fresh = dos("memory", "import", str(tmp_path / "x.jsonl"), "--json", env={"DOS_HOME": str(tmp_path / "h2")})
+    assert json.loads(fresh.out)["mode"] == "restore"
+
+
+def make_llm_logs_db(path: Path) -> None:
+    """A real logs.db, schema made by the installed `llm` package's own migrations."""
+    import sqlite_utils
+    from llm.migrations import migrate
+
+    db = sqlite_utils.Database(path)
+    migrate(db)
+    db["conversations"].insert({"id": "conv1", "name": "capitals", "model": "gpt-4o-mini"})
+    db["responses"].insert({
+        "id": "01j0resp1", "model": "gpt-4o-mini", "prompt": "Capital of France?", "system": "Be brief.",
+        "response": "Paris.", "conversation_id": "conv1", "duration_ms": 812,
+        "datetime_utc": "2024-05-01T12:00:00.123456", "input_tokens": 12, "output_tokens": 2,
+    })
+    db.conn.close()
+
+
+def test_import_of_an_llm_logs_db(dos, tmp_path):
+    logs = tmp_path / "logs.db"
+    make_llm_logs_db(logs)
+    result = dos("memory", "import", str(logs), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {"mode": "llm", "added": 1, "skipped": 0}
+    assert json.loads(dos("memory", "import", str(logs), "--json").out)["skipped"] == 1
+    hits = json.loads(dos("memory", "search", "France", "--json").out)
+    assert [(h["kind"], h["ts"], h["data"]["system"]) for h in hits] == [("prompt", "2024-05-01T12:00:00.123Z", "Be brief.")]
+    log = json.loads(dos("memory", "log", "--json").out)
+    assert log[0]["response"] == "Paris." and log[0]["usage"] == {"prompt_tokens": 12, "completion_tokens": 2}
+    assert log[0]["session_id"] == "llm-conv1" and log[0]["duration_s"] == 0.812
+    assert dos("memory", "verify").code == 0
+
+
+def test_a_file_that_is_not_an_llm_logs_db_is_refused(dos, tmp_path):
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)")
+    result = dos("memory", "import", str(other))
+    assert result.code == 2 and "not an `llm` logs.db" in result.err

@@ -1,0 +1,173 @@
+"""The memory log on real SQLite files: append-only triggers, tamper detection, purge, redaction, search."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dos.adapters.sqlite_memory import SqliteMemory
+from dos.core.domain import Event
+from dos.core.errors import UnknownEvent, UsageError
+
+
+@pytest.fixture
+def memory(tmp_path: Path):
+    mem = SqliteMemory(tmp_path / "memory.db")
+    yield mem
+    mem.close()
+
+
+def note(memory: SqliteMemory, text: str, **kw) -> Event:
+    return memory.append(Event("note", text, session_id="s1", turn_id="t1", actor="user", **kw))
+
+
+def raw(memory: SqliteMemory) -> sqlite3.Connection:
+    memory.close()
+    return sqlite3.connect(memory.path, isolation_level=None)
+
+
+def test_update_and_delete_are_refused_by_the_database(memory):
+    note(memory, "first")
+    db = raw(memory)
+    for sql in ("UPDATE events SET text = 'edited'", "DELETE FROM events", "UPDATE events SET text = '', data = '{}'"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
+
+
+def test_editing_behind_the_triggers_back_is_caught_by_verify(memory):
+    events = [note(memory, f"note {i}") for i in range(3)]
+    assert memory.verify().problem is None
+    db = raw(memory)
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("UPDATE events SET text = 'forged' WHERE id = ?", (events[1].id,))
+    report = SqliteMemory(memory.path).verify()
+    assert report.event_id == events[1].id and "altered" in report.problem
+
+
+def test_a_removed_event_is_named_by_verify(memory):
+    events = [note(memory, f"note {i}") for i in range(3)]
+    db = raw(memory)
+    db.execute("DROP TRIGGER events_no_delete")
+    db.execute("DELETE FROM events WHERE id = ?", (events[1].id,))
+    report = SqliteMemory(memory.path).verify()
+    assert report.event_id == events[2].id and "removed" in report.problem
+
+
+def test_verify_failure_exits_7_with_one_line(dos, dos_home):
+    assert dos("memory", "remember", "one").code == 0
+    assert dos("memory", "remember", "two").code == 0
+    db = sqlite3.connect(dos_home / "data" / "memory.db", isolation_level=None)
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("UPDATE events SET actor = 'mallory' WHERE seq = 2")
+    db.close()
+    result = dos("memory", "verify")
+    assert result.code == 7 and result.err.count("\n") == 1 and "#2" in result.err and "Traceback" not in result.err
+    assert dos("memory", "verify", "--json").code == 7
+
+
+def test_purge_blanks_row_and_index_and_verify_still_passes(memory):
+    secret = note(memory, "my password is hunter2", data={"where": "hunter2"})
+    note(memory, "an unrelated note")
+    assert [e.id for e in memory.search('"hunter2"')] == [secret.id]
+    tombstone = memory.purge(secret.id, "pasted a password")
+    assert tombstone.kind == "purge" and tombstone.ref == secret.id
+    row = memory.get(secret.id)
+    assert row["text"] == "" and row["data"] == "{}"
+    assert memory.search('"hunter2"') == []
+    assert memory.db.execute("SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'hunter2'").fetchone()[0] == 0
+    assert memory.verify().problem is None
+    with pytest.raises(UsageError, match="already purged"):
+        memory.purge(secret.id)
+
+
+def test_only_a_purge_may_blank_and_only_blank(memory):
+    target = note(memory, "keep")
+    other = note(memory, "other")
+    memory.purge(target.id)
+    db = raw(memory)
+    with pytest.raises(sqlite3.IntegrityError):  # purged, but not blanking
+        db.execute("UPDATE events SET actor = 'x' WHERE id = ?", (target.id,))
+    with pytest.raises(sqlite3.IntegrityError):  # blanking, but no tombstone
+        db.execute("UPDATE events SET text = '', data = '{}' WHERE id = ?", (other.id,))
+
+
+@pytest.mark.parametrize("secret", [
+    "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+    "sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+    "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+])
+def test_secrets_are_redacted_before_they_are_written(memory, secret):
+    note(memory, f"key={secret} ok", data={"headers": [f"x {secret}"]})
+    note(memory, "Authorization: Bearer abcdef123456.xyz")
+    memory.close()
+    blob = Path(memory.path).read_bytes()  # closing checkpointed the WAL into the file
+    assert secret.encode() not in blob and b"abcdef123456.xyz" not in blob
+    texts = [e.text for e in memory.search('"ok" OR "authorization"')]
+    assert any("[REDACTED]" in t for t in texts) and any("Bearer [REDACTED]" in t for t in texts)
+
+
+def test_secrets_given_to_remember_are_redacted(dos):
+    assert dos("memory", "remember", "token sk-ant-api03-abcdefghijklmnopqrstuvwxyz").code == 0
+    out = dos("memory", "search", "token", "--json").out
+    assert "[REDACTED]" in out and "abcdefghijklmnop" not in out
+
+
+def test_search_ranks_filters_hides_retracted_and_shows_corrections(memory):
+    a = memory.append(Event("prompt", "invoices for march", "s1", "t1", "user", skill="summarize", model="m1"))
+    b = memory.append(Event("note", "invoices invoices invoices", "s2", "t2", "user"))
+    c = memory.append(Event("note", "the invoice total was 10", "s2", "t3", "user"))
+    assert [e.id for e in memory.search('"invoices"')] == [b.id, a.id]
+    assert [e.id for e in memory.search('"invoices"', kinds=("prompt",))] == [a.id]
+    assert [e.id for e in memory.search('"invoices"', skill="summarize", model="m1", session="s1")] == [a.id]
+    assert memory.search('"invoices"', since="2999-01-01") == []
+    assert len(memory.search('"invoices"', until="2999-01-01")) == 2
+    memory.append(Event("retraction", "wrong", "s2", "t2", "user", ref=b.id))
+    assert [e.id for e in memory.search('"invoices"')] == [a.id]
+    memory.append(Event("correction", "the invoice total was 12", "s2", "t3", "user", ref=c.id))
+    memory.append(Event("correction", "the invoice total was 15", "s2", "t3", "user", ref=c.id))
+    found = memory.search('"total"')
+    assert [(e.id, e.text) for e in found] == [(c.id, "the invoice total was 15")]
+    assert memory.search('"12"') == []  # superseded corrections do not match
+
+
+def test_unknown_and_ambiguous_ids_exit_8(dos):
+    result = dos("memory", "show", "01ZZZZZZZZ")
+    assert result.code == 8 and "no memory event" in result.err
+    assert dos("memory", "correct", "nope!", "x").code == 8
+
+
+def test_cli_round_of_commands_with_json(dos):
+    first = json.loads(dos("memory", "remember", "the", "cat", "is", "black", "--json").out)
+    assert first["kind"] == "note"
+    fixed = json.loads(dos("memory", "correct", first["id"][:12], "the cat is grey", "--json").out)
+    assert fixed["kind"] == "correction" and fixed["ref"] == first["id"]
+    found = json.loads(dos("memory", "search", "cat", "--json").out)
+    assert [(e["id"], e["text"]) for e in found] == [(first["id"], "the cat is grey")]
+    shown = json.loads(dos("memory", "show", first["id"], "--json").out)
+    assert shown["current_text"] == "the cat is grey" and shown["references"][0]["kind"] == "correction"
+    assert dos("memory", "retract", first["id"], "--reason", "wrong cat").code == 0
+    assert json.loads(dos("memory", "search", "cat", "--json").out) == []
+    purged = dos("memory", "purge", first["id"])
+    assert purged.code == 0 and "purged" in purged.out
+    stats = json.loads(dos("memory", "stats", "--json").out)
+    assert stats["by_kind"] == {"correction": 1, "note": 1, "purge": 1, "retraction": 1} and stats["file_bytes"] > 0
+    assert dos("memory", "verify").out.startswith("ok: 4 events")
+    assert dos("memory", "search", "--since", "yesterday", "cat").code == 2
+
+
+def test_memory_commands_do_not_import_model_libraries(dos_home):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from dos.cli.app import app\n"
+        "try: app(['memory', 'stats'], standalone_mode=False)\n"
+        "finally: print(sorted(m for m in sys.modules if m.split('.')[0] in ('litellm', 'llama_cpp', 'mcp')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"DOS_HOME": str(dos_home), "PATH": "/usr/bin:/bin"}).stdout
+    assert out.strip().endswith("[]")
