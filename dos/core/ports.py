@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
 
@@ -35,6 +35,13 @@ class MemoryLog(Protocol):
     def append(self, event: Event) -> Event: ...
 
     def recent_turns(self, limit: int) -> list[TurnSummary]: ...
+
+
+@runtime_checkable
+class TurnJournal(Protocol):
+    """A MemoryLog that also keeps the partial answer of a turn while it streams, so a crash loses none of it."""
+
+    def progress(self, event: Event) -> None: ...
 
 
 class Clock(Protocol):

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult, Usage
 from dos.core.errors import ModelError, UsageError
 from dos.core.ids import new_id
-from dos.core.ports import Clock, MemoryLog, ModelGateway, SkillSource
+from dos.core.ports import Clock, MemoryLog, ModelGateway, SkillSource, TurnJournal
+
+CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
 
 def build_messages(skill: Skill, text: str) -> list[dict[str, str]]:
@@ -54,6 +56,8 @@ class TurnRunner:
         usage, cost, finish, served_by = Usage(), 0.0, "stop", model
         started = self.clock.monotonic()
         first_token: float | None = None
+        journal = memory if isinstance(memory, TurnJournal) else None
+        saved_at: float | None = None
         try:
             for chunk in self.gateway.stream(
                 model, build_messages(skill, request.text), max_tokens=max_tokens, temperature=temperature
@@ -62,6 +66,9 @@ class TurnRunner:
                     if first_token is None:
                         first_token = self.clock.monotonic() - started
                     parts.append(chunk.text)
+                    if journal and (saved_at is None or self.clock.monotonic() - saved_at >= CHECKPOINT_S):
+                        journal.progress(Event(kind="response", actor="model", text="".join(parts), **common))
+                        saved_at = self.clock.monotonic()
                     on_text(chunk.text)
                 usage = chunk.usage or usage
                 cost = chunk.cost if chunk.cost is not None else cost
