@@ -71,4 +71,11 @@ class UnknownEvent(DosError):
         super().__init__(f"{what} '{ident}'; see `dos memory log` or `dos memory search`")
 
 
+class NoRoute(DosError):
+    """No catalog model satisfies the route's hard constraints; the message says which constraint removed which
+    models. Raised before any model call."""
+
+    exit_code = 9
+
+
 EXIT_INTERRUPTED = 130
