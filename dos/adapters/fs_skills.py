@@ -3,6 +3,7 @@ Listing reads only the frontmatter index; a skill's body is read when it is acti
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,20 +91,19 @@ def _record(kind: str):
 
 
 def skill_files(source: Source) -> Iterator[Path]:
-    """The skill files of a source, sorted; a missing folder has none."""
+    """The skill files of a source, sorted by name; a missing folder has none."""
     try:
-        children = sorted(source.folder.iterdir())
+        with os.scandir(source.folder) as it:
+            children = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
     except OSError:
         return
     if source.kind == "command":
-        yield from (p for p in children if p.suffix == ".md" and p.is_file())
+        yield from (Path(e.path) for e in children if e.name.endswith(".md") and e.is_file())
         return
-    for child in children:
-        if child.name.startswith("."):
-            continue
-        skill_md = child / "SKILL.md"
-        if skill_md.is_file():
-            yield skill_md
+    for e in children:
+        skill_md = os.path.join(e.path, "SKILL.md")
+        if e.is_dir() and os.path.isfile(skill_md):
+            yield Path(skill_md)
 
 
 def resources(folder: Path) -> list[str]:

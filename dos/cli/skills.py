@@ -9,16 +9,11 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
+from dos.cli import listing
 from dos.cli.output import console, on_terminal, print_json
 
 app = typer.Typer(help="Skills: SKILL.md folders you can run.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
-
-
-def _warn_broken_packs(skills) -> None:
-    for entry in skills.packs.entries() if skills.packs else []:
-        if entry.error:
-            sys.stderr.write(f"dos: warning: pack '{entry.name}' skipped: {entry.error}\n")
 
 
 @app.command("list")
@@ -27,32 +22,24 @@ def list_skills(json_out: bool = JSON) -> None:
     skills = build().skills
     entries = skills.entries()
     if json_out:
-        print_json([{"name": e.name, "description": e.description, "source": e.source.label, "path": str(e.path),
-                     "error": e.errors[0] if e.errors else None, "warnings": list(e.warnings),
-                     "shadowed_by": e.shadowed_by} for e in entries])
+        print_json(listing.rows(entries))
         return
-    _warn_broken_packs(skills)
-    if on_terminal():
-        from rich.markup import escape
-        from rich.table import Table
+    sys.stderr.write(listing.broken_packs(skills))
+    if not on_terminal():
+        sys.stdout.write(listing.plain(entries))
+        return
+    from rich.markup import escape
+    from rich.table import Table
 
-        table = Table()
-        for column in ("name", "source", "description"):
-            table.add_column(column, overflow="fold")
-        for e in entries:
-            note = f"[red]broken: {escape(e.errors[0])}[/]" if e.errors else escape(e.description)
-            if e.shadowed_by:
-                note += f" [dim](shadowed by {escape(e.shadowed_by)})[/]"
-            table.add_row(escape(e.name), e.source.label, note, style="dim" if e.shadowed_by else None)
-        console().print(table)
-        return
-    lines = []
+    table = Table()
+    for column in ("name", "source", "description"):
+        table.add_column(column, overflow="fold")
     for e in entries:
-        note = f"BROKEN: {e.errors[0]}" if e.errors else e.description
+        note = f"[red]broken: {escape(e.errors[0])}[/]" if e.errors else escape(e.description)
         if e.shadowed_by:
-            note += f" (shadowed by {e.shadowed_by})"
-        lines.append(f"{e.name}\t{e.source.label}\t{note}\n")
-    sys.stdout.write("".join(lines))
+            note += f" [dim](shadowed by {escape(e.shadowed_by)})[/]"
+        table.add_row(escape(e.name), e.source.label, note, style="dim" if e.shadowed_by else None)
+    console().print(table)
 
 
 @app.command("show")
