@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -35,6 +36,19 @@ _STOPWORDS = frozenset(
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Switches to WAL. SQLite does not wait on its busy timeout for this, so retry while others hold a lock."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -80,7 +94,7 @@ class SqliteMemory:
     def _migrate(db: sqlite3.Connection) -> None:
         if db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
             return
-        db.execute("PRAGMA journal_mode=WAL")
+        _wal(db)
         db.execute("BEGIN IMMEDIATE")  # another process may be migrating: wait, then re-read
         try:
             done = db.execute("PRAGMA user_version").fetchone()[0]
