@@ -36,6 +36,8 @@ def write_plugin(root: Path, name: str = "cc-plugin") -> Path:
         "---\ndescription: Fix typos in the given text\nargument-hint: [text]\nallowed-tools: Read\n---\n"
         "Fix the typos in $ARGUMENTS. Reply with the fixed text only.\n")
     (plugin / "commands" / "Say-Hi.md").write_text("Say hi to $ARGUMENTS.\n")
+    (plugin / "commands" / "git").mkdir()
+    (plugin / "commands" / "git" / "undo.md").write_text("---\ndescription: Explain how to undo the last commit\n---\nHelp.\n")
     (plugin / "hooks").mkdir()
     (plugin / "hooks" / "hooks.json").write_text(json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [
         {"type": "command", "command": "${CLAUDE_PLUGIN_ROOT}/scripts/check.sh"}]}]}}))

@@ -23,7 +23,7 @@ def test_plugin_installs_and_lists(dos, dos_home, tmp_path):
 
     shown = json.loads(dos("packs", "show", "cc-plugin", "--json").out)
     assert shown["kind"] == "claude-plugin"
-    assert set(shown["skills"]) == {"code-tour", "fix-typos", "say-hi"}
+    assert set(shown["skills"]) == {"code-tour", "fix-typos", "say-hi", "undo"}
     assert "PreToolUse" in shown["hooks"]["hooks"] and "files" in shown["mcp"]["mcpServers"]
 
     cmd = json.loads(dos("skills", "show", "cc-plugin:fix-typos", "--json").out)

@@ -97,8 +97,8 @@ def skill_files(source: Source) -> Iterator[Path]:
             children = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
     except OSError:
         return
-    if source.kind == "command":
-        yield from (Path(e.path) for e in children if e.name.endswith(".md") and e.is_file())
+    if source.kind == "command":  # commands/*.md, and commands/<namespace>/*.md as Claude Code allows
+        yield from sorted(p for p in source.folder.rglob("*.md") if p.is_file())
         return
     for e in children:
         skill_md = os.path.join(e.path, "SKILL.md")
