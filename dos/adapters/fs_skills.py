@@ -7,13 +7,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dos.adapters.index_cache import IndexCache
 from dos.adapters.yaml_text import Document, parse_frontmatter, read_text
 from dos.core.domain import Skill, SkillInfo
 from dos.core.errors import InvalidSkill, UnknownSkill
 from dos.core.skill_rules import Pack, check_frontmatter, dos_settings_problems, near_names, slug, split_address
+
+if TYPE_CHECKING:
+    from dos.adapters.packs import PackStore
 
 RESOURCE_DIRS = ("references", "scripts", "assets")
 MAX_RESOURCES = 40
@@ -123,7 +126,7 @@ class FolderSkills:
     """Skills from sources in precedence order: ./.dos/skills, the user's folder, enabled packs, built-ins.
     The first source holding a name wins; the others are listed as shadowed."""
 
-    def __init__(self, roots: list[tuple[str, Path]], packs: Any = None, cache: IndexCache | None = None):
+    def __init__(self, roots: list[tuple[str, Path]], packs: PackStore | None = None, cache: IndexCache | None = None):
         self.roots = roots
         self.packs = packs
         self.cache = cache or IndexCache(None)
