@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Optional
@@ -11,6 +12,7 @@ import typer
 from dos.bootstrap import build
 from dos.cli.output import AnswerStream, print_json
 from dos.core.domain import TurnRequest
+from dos.core.recall import Recalled
 
 HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin).
 
@@ -28,6 +30,28 @@ def read_prompt(words: list[str]) -> str:
     return text
 
 
+def conversation_scope() -> str:
+    """Where `dos run -c` looks for the last conversation: this terminal if there is one, else this folder."""
+    for fd in (0, 1, 2):
+        try:
+            return f"tty:{os.ttyname(fd)}"
+        except OSError:
+            continue
+    for var in ("TERM_SESSION_ID", "WT_SESSION", "TMUX_PANE"):
+        if os.environ.get(var):
+            return f"{var}:{os.environ[var]}"
+    return f"dir:{os.getcwd()}"
+
+
+def show_context(recalled: Recalled) -> None:
+    """`--show-context`: what recall added, on stderr."""
+    lines = [f"context: {len(recalled.history)} earlier turn(s), {len(recalled.related)} related event(s), "
+             f"~{recalled.tokens} tokens"]
+    lines += [f"  turn {t.turn_id}: {' '.join(t.prompt.split())[:100]}" for t in recalled.history]
+    lines += [f"  {e.kind} {e.id}: {' '.join(e.text.split())[:100]}" for e in recalled.related]
+    sys.stderr.write("\n".join(lines) + "\n")
+
+
 def _interrupt_on_sigterm() -> None:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -43,8 +67,13 @@ def run(
     temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of streaming text."),
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this turn in memory."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Do not offer past events to the model."),
+    context: bool = typer.Option(False, "--show-context", help="Print what memory added to the prompt (stderr)."),
+    resume: bool = typer.Option(False, "--continue", "-c", help="Continue the last conversation of this terminal."),
 ) -> None:
     _interrupt_on_sigterm()
+    dos = build()
+    scope = conversation_scope()
     request = TurnRequest(
         skill=skill,
         text=read_prompt(text or []),
@@ -52,10 +81,13 @@ def run(
         max_tokens=max_tokens,
         temperature=temperature,
         log=not no_log,
+        session_id=dos.memory.last_session(scope) if resume else None,
+        recall=not no_memory,
+        scope=scope,
     )
-    runner = build().turn_runner()
+    runner = dos.turn_runner()
     with AnswerStream(quiet=json_out) as out:
-        result = runner.run(request, on_text=out.write)
+        result = runner.run(request, on_text=out.write, on_context=show_context if context else lambda _: None)
     if json_out:
         print_json(
             {

@@ -49,6 +49,8 @@ class TurnRequest:
     temperature: float | None = None
     log: bool = True
     session_id: str | None = None
+    recall: bool = True  # offer relevant memory to the model
+    scope: str | None = None  # the terminal or folder the turn runs in, for `dos run -c`
 
 
 @dataclass(frozen=True)

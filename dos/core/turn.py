@@ -7,18 +7,19 @@ from collections.abc import Callable
 from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult, Usage
 from dos.core.errors import ModelError, UsageError
 from dos.core.ids import new_id
-from dos.core.ports import Clock, MemoryLog, ModelGateway, SkillSource, TurnJournal
+from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, TurnJournal
+from dos.core.recall import Recalled, recall
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
 
-def build_messages(skill: Skill, text: str) -> list[dict[str, str]]:
-    """The skill's body is the system prompt; the user's text is the one user message."""
-    messages = []
-    if skill.body.strip():
-        messages.append({"role": "system", "content": skill.body.strip()})
-    messages.append({"role": "user", "content": text})
-    return messages
+def build_messages(skill: Skill, text: str, recalled: Recalled | None = None) -> list[dict[str, str]]:
+    """The skill's body (and recalled notes) is the system prompt; then the conversation so far; then the
+    user's text."""
+    recalled = recalled or Recalled()
+    system = "\n\n".join(part for part in (skill.body.strip(), recalled.note) if part)
+    messages = [{"role": "system", "content": system}] if system else []
+    return messages + recalled.messages + [{"role": "user", "content": text}]
 
 
 def choose_model(request: TurnRequest, skill: Skill) -> str:
@@ -36,7 +37,12 @@ class TurnRunner:
         self.memory = memory
         self.clock = clock
 
-    def run(self, request: TurnRequest, on_text: Callable[[str], None] = lambda _: None) -> TurnResult:
+    def run(
+        self,
+        request: TurnRequest,
+        on_text: Callable[[str], None] = lambda _: None,
+        on_context: Callable[[Recalled], None] = lambda _: None,
+    ) -> TurnResult:
         if not request.text.strip():
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
         skill = self.skills.get(request.skill)
@@ -50,7 +56,12 @@ class TurnRunner:
         memory = self.memory if request.log else None
         common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}
         if memory:
-            memory.append(Event(kind="prompt", actor="user", text=request.text, **common))
+            scope = {"scope": request.scope} if request.scope else {}
+            memory.append(Event(kind="prompt", actor="user", text=request.text, data=scope, **common))
+        recalled = Recalled()
+        if request.recall and isinstance(self.memory, MemoryRecall):
+            recalled = recall(self.memory, request.text, session_id, turn_id)
+            on_context(recalled)
 
         parts: list[str] = []
         usage, cost, finish, served_by = Usage(), 0.0, "stop", model
@@ -60,7 +71,7 @@ class TurnRunner:
         saved_at: float | None = None
         try:
             for chunk in self.gateway.stream(
-                model, build_messages(skill, request.text), max_tokens=max_tokens, temperature=temperature
+                model, build_messages(skill, request.text, recalled), max_tokens=max_tokens, temperature=temperature
             ):
                 if chunk.text:
                     if first_token is None:
