@@ -11,6 +11,10 @@ def main() -> None:
 
         print(f"dos {__version__}")
         return
+    from dos.cli.listing import fast_list
+
+    if (code := fast_list(sys.argv[1:])) is not None:  # `dos skills list` on a pipe skips typer
+        raise SystemExit(code)
     from dos.cli.app import run_app
 
     run_app()

@@ -16,7 +16,7 @@ class Skill:
     description: str
     body: str
     path: str
-    source: str  # "project", "user" or "builtin"
+    source: str  # "project", "user", "pack:NAME" or "builtin:NAME"
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
