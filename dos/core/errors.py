@@ -78,4 +78,11 @@ class NoRoute(DosError):
     exit_code = 9
 
 
+class HookBlocked(DosError):
+    """A hook blocked the turn (exit 2, or a JSON `decision: block` / `continue: false`) before any model call;
+    the prompt and the hook's reason are on record in memory."""
+
+    exit_code = 10
+
+
 EXIT_INTERRUPTED = 130

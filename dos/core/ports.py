@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
+
+if TYPE_CHECKING:
+    from dos.core.hooks import HookOutcome, HookSpec
 
 
 class ModelGateway(Protocol):
@@ -59,3 +62,14 @@ class MemoryRecall(Protocol):
     def session_turns(self, session_id: str, limit: int, exclude_turn: str | None = None) -> list[TurnSummary]: ...
 
     def related(self, text: str, limit: int, exclude_turn: str | None = None) -> list[Event]: ...
+
+
+class HookRunner(Protocol):
+    """The configured hooks, and a way to run some of them on one event payload (in parallel, each within its
+    timeout; outcomes come back in the order of `specs`, whatever order they finished in)."""
+
+    def hooks(self) -> list[HookSpec]: ...
+
+    def problems(self) -> list[str]: ...
+
+    def run(self, specs: list[HookSpec], payload: dict[str, Any]) -> list[HookOutcome]: ...

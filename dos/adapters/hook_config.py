@@ -1,0 +1,271 @@
+"""Where hooks are declared, read into `HookSpec`s in declared order:
+
+1. `hooks.yaml` in the user's config folder,
+2. `./.dos/hooks.yaml` in the project,
+3. each enabled pack's manifest `hooks` (a `pack.yaml` entry, or a Claude Code plugin's hooks/hooks.json),
+4. Claude Code's project settings, `./.claude/settings.json` then `./.claude/settings.local.json`, as they are.
+
+Every source uses Claude Code's shape, `{hooks: {EventName: [{matcher, hooks: [{type, command, timeout}]}]}}`.
+DOS adds, per matcher group, `skill` and `pack` (regexes on the skill and pack name), and a hook `type: python`
+with `function: module:function` (or `path/to/file.py:function`, relative to the file) or `entry_point: NAME`
+(group `dos.hooks`). A DOS hooks.yaml may also name built-in hooks under `builtin:`, and set
+`entry_points: true` to register every `dos.hooks` entry point named `EventName` or `EventName.label`.
+
+A DOS hooks.yaml that is not YAML, or not a mapping, is an InvalidConfig error (a safety hook must not vanish
+silently); a bad entry anywhere, and anything wrong in a pack or in Claude's settings, is a problem line and the
+entry is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from dos.adapters.yaml_text import load_yaml_file, read_text
+from dos.core.errors import InvalidConfig, InvalidSkill
+from dos.core.hooks import DEFAULT_TIMEOUT_S, EVENTS, FOREIGN_EVENTS, MAX_TIMEOUT_S, HookSpec, matcher_problem
+from dos.core.skill_rules import Pack
+
+USER_FILE = "hooks.yaml"
+CLAUDE_SETTINGS = ("settings.json", "settings.local.json")
+BUILTIN_MANIFEST = "builtin.yaml"
+TOP_KEYS = {"hooks", "builtin", "entry_points"}
+
+
+class HookConfig:
+    """Reads every hook source; `load()` gives (specs in declared order, problems)."""
+
+    def __init__(self, config_dir: Path, project: Path, packs: list[Pack] | None = None,
+                 builtin_dir: Path | None = None):
+        self.config_dir = config_dir
+        self.project = project
+        self.packs = packs or []
+        self.builtin_dir = builtin_dir
+
+    def files(self) -> list[tuple[str, Path]]:
+        """The files that may declare hooks, whether or not they exist."""
+        out = [("user", self.config_dir / USER_FILE), ("project", self.project / ".dos" / USER_FILE)]
+        out += [("claude", self.project / ".claude" / name) for name in CLAUDE_SETTINGS]
+        return out
+
+    def load(self) -> tuple[list[HookSpec], list[str]]:
+        specs: list[HookSpec] = []
+        problems: list[str] = []
+        for label, path in self.files()[:2]:
+            if path.is_file():
+                s, p = self._dos_file(path)
+                specs += s
+                problems += p
+        for pack in self.packs:
+            s, p = self._pack(pack)
+            specs += s
+            problems += p
+        for _, path in self.files()[2:]:
+            if path.is_file():
+                s, p = self._claude_file(path)
+                specs += s
+                problems += p
+        return specs, problems
+
+    # -- sources
+
+    def _dos_file(self, path: Path) -> tuple[list[HookSpec], list[str]]:
+        try:
+            doc = load_yaml_file(path)
+        except InvalidSkill as exc:
+            raise InvalidConfig(exc.message) from None
+        data = doc.data
+        if data is None:
+            return [], []
+        if not isinstance(data, dict):
+            raise InvalidConfig(f"{path}:1: must be a mapping with a 'hooks' key")
+        problems = [f"{path}:{doc.lines.get(str(k), 1)}: unknown key {str(k)[:40]!r} (expected: hooks, builtin, "
+                    f"entry_points)" for k in data if k not in TOP_KEYS]
+        specs: list[HookSpec] = []
+        if data.get("builtin") is not None:
+            s, p = self._builtins(data["builtin"], f"{path}:{doc.lines.get('builtin', 1)}")
+            specs += s
+            problems += p
+        if data.get("entry_points") is True:
+            s, p = entry_point_specs()
+            specs += s
+            problems += p
+        s, p = parse_block(data.get("hooks"), str(path), doc.lines.get("hooks", 1), base=path.parent)
+        return specs + s, problems + p
+
+    def _claude_file(self, path: Path) -> tuple[list[HookSpec], list[str]]:
+        try:
+            data = json.loads(read_text(path))
+        except (InvalidSkill, ValueError, RecursionError) as exc:
+            why = exc.message if isinstance(exc, InvalidSkill) else f"{path}: broken JSON: {exc}"
+            return [], [f"{why}; its hooks are skipped"]
+        if not isinstance(data, dict) or data.get("hooks") is None:
+            return [], []
+        if data.get("disableAllHooks") is True:
+            return [], []
+        return parse_block(data.get("hooks"), str(path), 1, base=path.parent, claude=True)
+
+    def _pack(self, pack: Pack) -> tuple[list[HookSpec], list[str]]:
+        root = Path(pack.path)
+        env = (("CLAUDE_PLUGIN_ROOT", str(root)), ("DOS_PACK_ROOT", str(root)))
+        scope = "" if pack.kind == "claude-plugin" else f"^{re.escape(pack.name)}$"  # plugins' hooks are global
+        blocks: list[tuple[Any, str]] = []
+        if isinstance(pack.hooks, dict):
+            blocks.append((pack.hooks, f"{root}/{'pack.yaml' if pack.kind != 'claude-plugin' else 'hooks'}"))
+        elif isinstance(pack.hooks, (list, tuple)):
+            for rel in pack.hooks:
+                file = root / rel
+                try:
+                    if file.suffix == ".json":
+                        blocks.append((json.loads(read_text(file)), str(file)))
+                    else:
+                        blocks.append((load_yaml_file(file).data, str(file)))
+                except (InvalidSkill, ValueError, RecursionError) as exc:
+                    return [], [f"pack {pack.name}: {getattr(exc, 'message', exc)}; its hooks are skipped"]
+        specs: list[HookSpec] = []
+        problems: list[str] = []
+        for block, where in blocks:
+            if isinstance(block, dict) and isinstance(block.get("hooks"), dict):
+                block = block["hooks"]
+            s, p = parse_block(block, where, 1, base=root, env=env, pack_scope=scope, claude=True)
+            specs += s
+            problems += p
+        return specs, problems
+
+    def _builtins(self, value: Any, where: str) -> tuple[list[HookSpec], list[str]]:
+        catalog = builtin_catalog(self.builtin_dir)
+        items = value if isinstance(value, list) else [value]
+        specs: list[HookSpec] = []
+        problems: list[str] = []
+        for item in items:
+            name, options = (next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (item, {}))
+            if not isinstance(name, str) or name not in catalog:
+                known = ", ".join(sorted(catalog)) or "none"
+                problems.append(f"{where}: no built-in hook {str(name)[:40]!r} (built-in: {known})")
+                continue
+            entry = catalog[name]
+            opts = dict(entry.get("options") or {}) | (options if isinstance(options, dict) else {})
+            specs.append(HookSpec(
+                event=entry["event"], kind="python", target=str(self.builtin_dir / entry["function"]) if
+                self.builtin_dir else entry["function"], origin=f"builtin ({where.rsplit(':', 1)[0]})",
+                timeout=_timeout(entry.get("timeout"))[0], matcher=str(entry.get("matcher") or ""),
+                options=tuple(sorted(opts.items())), name=f"builtin:{name}",
+            ))
+        return specs, problems
+
+
+def builtin_catalog(builtin_dir: Path | None) -> dict[str, dict[str, Any]]:
+    """The built-in hooks (hooks/builtin.yaml): name -> event, function, description, options."""
+    if builtin_dir is None or not (builtin_dir / BUILTIN_MANIFEST).is_file():
+        return {}
+    try:
+        data = load_yaml_file(builtin_dir / BUILTIN_MANIFEST).data
+    except InvalidSkill:
+        return {}
+    return {k: v for k, v in (data or {}).items() if isinstance(v, dict) and v.get("event") in EVENTS
+            and isinstance(v.get("function"), str)}
+
+
+def entry_point_specs() -> tuple[list[HookSpec], list[str]]:
+    """Every `dos.hooks` entry point named `EventName` or `EventName.label`."""
+    from importlib.metadata import entry_points
+
+    specs, problems = [], []
+    for ep in entry_points(group="dos.hooks"):
+        event = ep.name.split(".", 1)[0]
+        if event not in EVENTS:
+            problems.append(f"entry point {ep.name} ({ep.value}): not named after a hook event ({', '.join(EVENTS)})")
+            continue
+        specs.append(HookSpec(event, "python", f"entry-point:{ep.name}", f"entry point ({ep.dist.name if ep.dist else '?'})",
+                              name=ep.name))
+    return specs, problems
+
+
+def _timeout(value: Any) -> tuple[float, str | None]:
+    if value is None:
+        return DEFAULT_TIMEOUT_S, None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return DEFAULT_TIMEOUT_S, f"'timeout' must be a positive number of seconds, not {str(value)[:20]!r}"
+    return min(float(value), MAX_TIMEOUT_S), None
+
+
+def parse_block(block: Any, where: str, line: int, base: Path, env: tuple[tuple[str, str], ...] = (),
+                pack_scope: str = "", claude: bool = False) -> tuple[list[HookSpec], list[str]]:
+    """A `hooks:` mapping in Claude Code's shape -> specs and problems (bad entries are skipped)."""
+    at = f"{where}:{line}"
+    if block is None:
+        return [], []
+    if not isinstance(block, dict):
+        return [], [f"{at}: 'hooks' must map event names to lists of matcher groups"]
+    specs: list[HookSpec] = []
+    problems: list[str] = []
+    for event, groups in block.items():
+        if event not in EVENTS:
+            if event not in FOREIGN_EVENTS:
+                near = [e for e in EVENTS if e.lower() == str(event).lower()]
+                hint = f"; did you mean {near[0]}?" if near else f" (events: {', '.join(EVENTS)})"
+                problems.append(f"{at}: unknown hook event {str(event)[:40]!r}{hint}")
+            continue  # Claude Code events DOS has no moment for are accepted and never fire
+        if not isinstance(groups, list):
+            problems.append(f"{at}: {event} must be a list of matcher groups")
+            continue
+        for group in groups:
+            if not isinstance(group, dict) or not isinstance(group.get("hooks"), list):
+                problems.append(f"{at}: each {event} entry needs a 'hooks' list")
+                continue
+            patterns = {k: group.get(k) for k in ("matcher", "skill", "pack")}
+            bad = [f"'{k}' must be a string" for k, v in patterns.items() if v is not None and not isinstance(v, str)]
+            bad += [p for v in patterns.values() if isinstance(v, str) and (p := matcher_problem(v))]
+            if bad:
+                problems.append(f"{at}: {event}: {bad[0]}; group skipped")
+                continue
+            for hook in group["hooks"]:
+                spec, problem = _hook(hook, event, where, base, env)
+                if problem:
+                    if not (claude and problem.startswith("unsupported")):
+                        problems.append(f"{at}: {event}: {problem}")
+                    else:
+                        problems.append(f"{at}: {event}: {problem}; skipped")
+                    continue
+                assert spec is not None
+                specs.append(HookSpec(
+                    spec.event, spec.kind, spec.target, spec.origin, spec.timeout,
+                    matcher=patterns["matcher"] or "", skill=patterns["skill"] or "",
+                    pack=patterns["pack"] if patterns["pack"] is not None else pack_scope,
+                    env=spec.env, options=spec.options, name=spec.name,
+                ))
+    return specs, problems
+
+
+def _hook(hook: Any, event: str, where: str, base: Path,
+          env: tuple[tuple[str, str], ...]) -> tuple[HookSpec | None, str | None]:
+    if not isinstance(hook, dict):
+        return None, "each hook must be a mapping with 'type' and 'command'"
+    kind = hook.get("type", "command")
+    timeout, problem = _timeout(hook.get("timeout"))
+    if problem:
+        return None, problem
+    name = hook.get("name") if isinstance(hook.get("name"), str) else ""
+    if kind == "command":
+        command = hook.get("command")
+        if not isinstance(command, str) or not command.strip():
+            return None, "a command hook needs a non-empty 'command'"
+        return HookSpec(event, "command", command, where, timeout, env=env, name=name), None
+    if kind == "python":
+        options = hook.get("options") or {}
+        if not isinstance(options, dict):
+            return None, "'options' must be a mapping"
+        if isinstance(hook.get("entry_point"), str):
+            target = f"entry-point:{hook['entry_point']}"
+        elif isinstance(hook.get("function"), str) and ":" in hook["function"]:
+            target = hook["function"]
+            module, _, fn = target.rpartition(":")
+            if module.endswith(".py") and not Path(module).expanduser().is_absolute():
+                target = f"{base / module}:{fn}"
+        else:
+            return None, "a python hook needs 'function: module:function' or 'entry_point: NAME'"
+        return HookSpec(event, "python", target, where, timeout, env=env, options=tuple(sorted(options.items())),
+                        name=name), None
+    return None, f"unsupported hook type {str(kind)[:20]!r} (DOS runs 'command' and 'python' hooks)"
