@@ -223,12 +223,19 @@ class SqliteMemory:
         if exclude_turn:
             where.append("c.turn_id != ?")
             args.append(exclude_turn)
+        # Rank inside FTS5 first (fast), then join the view and filter; widen until enough rows survive.
         sql = (
-            "SELECT c.* FROM events_fts JOIN current_events AS c ON c.text_seq = events_fts.rowid "
-            f"WHERE {' AND '.join(where)} ORDER BY bm25(events_fts) LIMIT ?"
+            "SELECT c.* FROM (SELECT rowid, rank FROM events_fts WHERE events_fts MATCH ? ORDER BY rank LIMIT ?) AS f "
+            f"JOIN current_events AS c ON c.text_seq = f.rowid WHERE {' AND '.join(where[1:]) or 1} "
+            "ORDER BY f.rank LIMIT ?"
         )
+        pool = max(limit * 5, 100)
         try:
-            rows = self.db.execute(sql, [*args, limit]).fetchall()
+            while True:
+                rows = self.db.execute(sql, [match, pool, *args[1:], limit]).fetchall()
+                if len(rows) >= limit or pool >= 1 << 40:
+                    break
+                pool = 1 << 40 if pool >= 100_000 else pool * 20
         except sqlite3.OperationalError as exc:
             raise UsageError(f"bad search query {match!r}: {exc}") from None
         return [_event(r) for r in rows]
@@ -259,7 +266,7 @@ class SqliteMemory:
             SELECT p.ts, p.session_id, p.turn_id, p.skill, p.model, p.text AS prompt,
                    r.text AS response, r.data AS rdata, r.model AS rmodel
             FROM (SELECT * FROM events WHERE kind = 'prompt' {condition} ORDER BY seq DESC LIMIT ?) AS p
-            LEFT JOIN events AS r ON r.turn_id = p.turn_id AND r.kind = 'response'
+            LEFT JOIN events AS r ON r.turn_id = p.turn_id AND +r.kind = 'response'  -- + : use events_turn
             ORDER BY p.seq
             """,
             (*args, limit),
