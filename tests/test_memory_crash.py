@@ -69,7 +69,9 @@ def test_a_live_turn_is_not_taken_for_a_crashed_one(tmp_path: Path):
 
 @pytest.mark.model
 def test_kill_9_of_dos_run_while_it_streams(dos_home: Path, tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(dos_home)}
+    # DOS_KERNEL=0: this process streams the answer itself (killing a thin client would leave the kernel running)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(dos_home),
+                                                                              "DOS_KERNEL": "0"}
     text = " ".join(f"Paragraph {i}: the harbour town of Elsby traded wool, salt and timber." for i in range(40))
     proc = subprocess.Popen(
         [sys.executable, "-m", "dos", "run", "summarize", "--max-tokens", "400", "--temperature", "0"],

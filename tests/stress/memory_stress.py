@@ -44,7 +44,7 @@ def worker(db: Path, name: str, turns: int, start_at: float) -> None:
 
 
 def cli_worker(home: Path, name: str, start_at: float) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home), "DOS_KERNEL": "0"}
     while time.time() < start_at:
         time.sleep(0.001)
     failures = 0
