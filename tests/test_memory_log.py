@@ -171,3 +171,23 @@ def test_memory_commands_do_not_import_model_libraries(dos_home):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"DOS_HOME": str(dos_home), "PATH": "/usr/bin:/bin"}).stdout
     assert out.strip().endswith("[]")
+
+
+def test_purging_the_latest_correction_falls_back_to_the_one_before(memory):
+    original = note(memory, "the meeting is on monday")
+    memory.append(Event("correction", "the meeting is on tuesday", "s1", "t1", "user", ref=original.id))
+    wrong = memory.append(Event("correction", "the meeting is on wednesday", "s1", "t1", "user", ref=original.id))
+    memory.purge(wrong.id)
+    assert [(e.id, e.text) for e in memory.search('"meeting"')] == [(original.id, "the meeting is on tuesday")]
+    assert memory.current(original.id)["text"] == "the meeting is on tuesday"
+    assert memory.verify().problem is None
+
+
+def test_cli_raw_fts_queries_and_their_errors(dos):
+    dos("memory", "remember", "alpha beta")
+    dos("memory", "remember", "gamma")
+    found = json.loads(dos("memory", "search", "--fts", "alpha OR gamma", "--json").out)
+    assert len(found) == 2
+    bad = dos("memory", "search", "--fts", "alpha AND (")
+    assert bad.code == 2 and "bad search query" in bad.err and "Traceback" not in bad.err
+    assert json.loads(dos("memory", "search", "beta", "--kind", "prompt", "--json").out) == []
