@@ -88,3 +88,19 @@ def test_wheel_carries_builtin_content(tmp_path):
     for skill in ("summarize", "explain", "rewrite", "commit-message"):
         assert any(n.startswith("dos/_builtin/") and n.endswith(f"{skill}/SKILL.md") for n in names), skill
     assert "dos/cli/entry.py" in names
+
+
+@pytest.mark.parametrize("first", ["dos.adapters.local_model", "dos.adapters.litellm_gateway", "dos.bootstrap"])
+def test_litellm_cost_map_never_comes_from_the_network(first):
+    """Whichever DOS module pulls LiteLLM in first, its cost map is the packaged copy (no network fetch)."""
+    probe = (
+        f"import importlib; m = importlib.import_module({first!r})\n"
+        "getattr(m, 'warm_up', getattr(m, 'litellm_module', lambda: None))()\n"
+        "from litellm.litellm_core_utils.get_model_cost_map import get_model_cost_map_source_info as info\n"
+        "print(info()['source'], info()['is_env_forced'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LITELLM_LOCAL_MODEL_COST_MAP"}
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert proc.stdout.decode().split() == ["local", "True"]
+    assert b"fetch" not in proc.stderr

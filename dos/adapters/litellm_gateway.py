@@ -1,7 +1,7 @@
 """ModelGateway through LiteLLM: every model call, the embedded one included, goes through `litellm.completion`.
 
-LiteLLM is imported on the first call only (it takes seconds); before that import the cost map is forced
-local so no network fetch happens. (In 1.109.3 LiteLLM's telemetry is proxy-only and opt-in; the SDK sends none.)
+LiteLLM is imported on the first call only (it takes seconds), through dos.adapters.litellm_import, which
+keeps its cost map local (no network fetch). (In 1.109.3 LiteLLM's telemetry is proxy-only and opt-in; the SDK sends none.)
 """
 
 from __future__ import annotations
@@ -21,12 +21,9 @@ def litellm_module() -> Any:
     """LiteLLM, imported once, configured for DOS, with the `local` provider registered."""
     global _litellm
     if _litellm is None:
-        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-        import litellm
-
         from dos.adapters import local_model
+        from dos.adapters.litellm_import import litellm
 
-        litellm.suppress_debug_info = True
         litellm.custom_provider_map = [{"provider": local_model.PROVIDER, "custom_handler": local_model.provider}]
         _litellm = litellm
     return _litellm
