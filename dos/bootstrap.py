@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dos.adapters.config_file import ConfigFile
@@ -51,11 +52,40 @@ class Dos:
     def memory(self) -> SqliteMemory:
         return SqliteMemory(self.paths.memory_db)
 
+    @cached_property
+    def hooks(self) -> Any:
+        """Lifecycle hooks (dos.core.hooks): hooks.yaml, ./.dos/hooks.yaml, packs, ./.claude/settings.json.
+        `DOS_HOOKS=0` turns every hook off."""
+        import os
+
+        from dos.core.hooks import Hooks
+
+        if os.environ.get("DOS_HOOKS", "").strip().lower() in ("0", "off", "false", "no"):
+            return Hooks(None)
+        from dos.adapters.command_hooks import HookProcessRunner
+        from dos.adapters.hook_config import HookConfig
+
+        cwd = os.getcwd()
+        config = HookConfig(self.paths.config, Path(cwd), None, builtin_dir("hooks"))
+
+        def load() -> Any:
+            config.packs = self.skills.packs.enabled() if self.skills.packs is not None else []
+            return config.load()
+
+        return Hooks(HookProcessRunner(load, cwd=cwd), notify=_stderr_notice, cwd=cwd)
+
     def turn_runner(self) -> TurnRunner:
         from dos.adapters.litellm_gateway import LiteLLMGateway
 
-        return TurnRunner(self.skills, LiteLLMGateway(), self.memory, SystemClock())
+        return TurnRunner(self.skills, LiteLLMGateway(), self.memory, SystemClock(), hooks=self.hooks)
 
 
 def build() -> Dos:
     return Dos(resolve_paths())
+
+
+def _stderr_notice(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"dos: {message}\n")
+    sys.stderr.flush()

@@ -279,6 +279,11 @@ def first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def last_line(text: str, limit: int = 200) -> str:
+    """The last non-empty line (a traceback's last line names the exception)."""
+    return first_line("\n".join(reversed(text[-4000:].splitlines())), limit)
+
+
 def describe(outcome: HookOutcome) -> str:
     """One line for stderr about a hook that did not go well."""
     spec = outcome.spec
@@ -287,7 +292,7 @@ def describe(outcome: HookOutcome) -> str:
         return f"{who} timed out after {spec.timeout:g} s and was stopped"
     if outcome.error:
         return f"{who} failed: {first_line(outcome.error)}"
-    detail = first_line(outcome.stderr)
+    detail = last_line(outcome.stderr)
     return f"{who} failed (exit {outcome.exit_code}){': ' + detail if detail else ''}"
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult, Usage
 from dos.core.errors import ModelError, UsageError
+from dos.core.hooks import NO_HOOKS, Hooks, skill_pack
 from dos.core.ids import new_id
 from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, TurnJournal
 from dos.core.recall import Recalled, recall
@@ -31,11 +32,13 @@ class TurnRunner:
     """Runs one turn. The prompt is on record before any model call; the response, whole or
     partial, is on record before this returns or raises."""
 
-    def __init__(self, skills: SkillSource, gateway: ModelGateway, memory: MemoryLog | None, clock: Clock):
+    def __init__(self, skills: SkillSource, gateway: ModelGateway, memory: MemoryLog | None, clock: Clock,
+                 hooks: Hooks | None = None):
         self.skills = skills
         self.gateway = gateway
         self.memory = memory
         self.clock = clock
+        self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
 
     def run(
         self,
@@ -55,14 +58,22 @@ class TurnRunner:
         session_id = request.session_id or turn_id
         memory = self.memory if request.log else None
         common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}
+        hooks = self.hooks.session(**common, pack=skill_pack(skill.source), memory=memory,
+                                   resume=bool(request.session_id))
+        hooks.start()
+        gate = hooks.submit(request.text)  # UserPromptSubmit hooks may block, rewrite or add context
         if memory:
             scope = {"scope": request.scope} if request.scope else {}
-            memory.append(Event(kind="prompt", actor="user", text=request.text, data=scope, **common))
+            memory.append(Event(kind="prompt", actor="user", text=gate.text, data=scope | gate.data, **common))
+        if gate.blocked:
+            raise hooks.refuse(gate)  # HookBlocked: prompt and reason are on record, no model is called
         recalled = Recalled()
         if request.recall and isinstance(self.memory, MemoryRecall):
-            recalled = recall(self.memory, request.text, session_id, turn_id)
+            recalled = recall(self.memory, gate.text, session_id, turn_id)
             on_context(recalled)
 
+        messages = hooks.pre_model(model, hooks.messages(build_messages(skill, gate.text, recalled)), max_tokens,
+                                   temperature)  # PreModelCall hooks see the final messages; may block
         parts: list[str] = []
         usage, cost, finish, served_by = Usage(), 0.0, "stop", model
         started = self.clock.monotonic()
@@ -71,7 +82,7 @@ class TurnRunner:
         saved_at: float | None = None
         try:
             for chunk in self.gateway.stream(
-                model, build_messages(skill, request.text, recalled), max_tokens=max_tokens, temperature=temperature
+                model, messages, max_tokens=max_tokens, temperature=temperature
             ):
                 if chunk.text:
                     if first_token is None:
@@ -99,6 +110,9 @@ class TurnRunner:
                         **common,
                     )
                 )
+            if not isinstance(exc, KeyboardInterrupt):  # Ctrl-C ends the turn now, without more hooks
+                hooks.failed(_describe(exc))
+                hooks.end()
             raise
         duration = self.clock.monotonic() - started
         text = "".join(parts)
@@ -113,6 +127,8 @@ class TurnRunner:
                     **common,
                 )
             )
+        hooks.stop(text, duration)
+        hooks.end()
         return TurnResult(
             turn_id=turn_id,
             session_id=session_id,

@@ -1,0 +1,156 @@
+"""Where hooks come from: hooks.yaml (user, project), packs, and Claude Code's settings.json as it is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dos.adapters.hook_config import HookConfig, builtin_catalog
+from dos.adapters.paths import builtin_dir
+from dos.core.errors import InvalidConfig
+from dos.core.hooks import build_event, matcher_hits, matches, select
+from dos.core.skill_rules import Pack
+from tests.hookfiles import settings
+
+
+def config(tmp_path: Path, packs=None) -> HookConfig:
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "project").mkdir(exist_ok=True)
+    return HookConfig(tmp_path / "config", tmp_path / "project", packs, builtin_dir("hooks"))
+
+
+def test_nothing_configured_means_no_hooks(tmp_path):
+    assert config(tmp_path).load() == ([], [])
+
+
+def test_claude_settings_json_is_accepted_as_it_is(tmp_path):
+    c = config(tmp_path)
+    (tmp_path / "project" / ".claude").mkdir()
+    (tmp_path / "project" / ".claude" / "settings.json").write_text(json.dumps({
+        "permissions": {"allow": ["Bash(ls)"]},
+        "hooks": {
+            "PreToolUse": [{"matcher": "Edit|Write", "hooks": [
+                {"type": "command", "command": "\"$CLAUDE_PROJECT_DIR\"/.claude/hooks/check.sh", "timeout": 30}]}],
+            "UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo hi"}]}],
+            "Notification": [{"hooks": [{"type": "command", "command": "notify-send hi"}]}],
+            "Stop": [{"hooks": [{"type": "prompt", "prompt": "Is the work done?"}]}],
+        },
+    }))
+    specs, problems = c.load()
+    assert [(s.event, s.matcher, s.timeout) for s in specs] == [("PreToolUse", "Edit|Write", 30.0),
+                                                                 ("UserPromptSubmit", "", 10.0)]
+    assert specs[0].origin.endswith(".claude/settings.json")
+    assert len(problems) == 1 and "unsupported hook type 'prompt'" in problems[0]  # Notification: silently never fires
+
+
+def test_dos_hooks_yaml_user_then_project_then_packs_then_claude(tmp_path):
+    (tmp_path / "config" ).mkdir()
+    (tmp_path / "config" / "hooks.yaml").write_text("""
+hooks:
+  UserPromptSubmit:
+    - hooks:
+        - {type: command, command: user-hook, timeout: 3}
+""")
+    project = tmp_path / "project"
+    (project / ".dos").mkdir(parents=True)
+    (project / ".dos" / "hooks.yaml").write_text("""
+hooks:
+  UserPromptSubmit:
+    - skill: "^summarize$"
+      hooks:
+        - {type: python, function: "myhooks.py:add", options: {label: x}}
+""")
+    (project / ".claude").mkdir()
+    (project / ".claude" / "settings.json").write_text(settings(
+        {"UserPromptSubmit": [{"hooks": [{"type": "command", "command": "claude-hook"}]}]}))
+    pack_dir = tmp_path / "mypack"
+    pack_dir.mkdir()
+    pack = Pack("mypack", "1", "d", str(pack_dir), hooks={"UserPromptSubmit": [
+        {"hooks": [{"type": "command", "command": "$DOS_PACK_ROOT/hook.sh"}]}]})
+    plugin = Pack("plug", "1", "d", str(pack_dir), kind="claude-plugin", hooks={"hooks": {"UserPromptSubmit": [
+        {"hooks": [{"type": "command", "command": "${CLAUDE_PLUGIN_ROOT}/p.sh"}]}]}})
+    specs, problems = config(tmp_path, [pack, plugin]).load()
+    assert problems == []
+    assert [s.target for s in specs] == ["user-hook", f"{project / '.dos'}/myhooks.py:add", "$DOS_PACK_ROOT/hook.sh",
+                                         "${CLAUDE_PLUGIN_ROOT}/p.sh", "claude-hook"]
+    assert specs[1].kind == "python" and specs[1].skill == "^summarize$" and dict(specs[1].options) == {"label": "x"}
+    assert specs[2].pack == "^mypack$"  # a DOS pack's hooks fire for its own skills
+    assert specs[3].pack == ""  # a Claude Code plugin's hooks fire everywhere, as in Claude Code
+    assert dict(specs[2].env)["CLAUDE_PLUGIN_ROOT"] == str(pack_dir)
+
+
+def test_pack_hooks_from_a_file(tmp_path):
+    pack_dir = tmp_path / "p"
+    pack_dir.mkdir()
+    (pack_dir / "hooks.yaml").write_text("Stop:\n  - hooks:\n      - {type: command, command: bell}\n")
+    specs, problems = config(tmp_path, [Pack("p", "1", "d", str(pack_dir), hooks=("hooks.yaml",))]).load()
+    assert [(s.event, s.target) for s in specs] == [("Stop", "bell")] and not problems
+
+
+@pytest.mark.parametrize("text", ["hooks: [unclosed", "- just\n- a list\n"])
+def test_a_broken_dos_hooks_yaml_is_an_error_naming_the_file(tmp_path, text):
+    c = config(tmp_path)
+    (tmp_path / "config" / "hooks.yaml").write_text(text)
+    with pytest.raises(InvalidConfig) as err:
+        c.load()
+    assert "hooks.yaml:" in err.value.message
+
+
+def test_bad_entries_are_skipped_with_a_problem_line(tmp_path):
+    c = config(tmp_path)
+    (tmp_path / "config" / "hooks.yaml").write_text("""
+hooks:
+  UserPromptsubmit:
+    - hooks: [{command: a}]
+  Stop:
+    - matcher: "(["
+      hooks: [{command: b}]
+    - hooks: [{type: command}, {command: c, timeout: -1}, {command: d}]
+""")
+    specs, problems = c.load()
+    assert [s.target for s in specs] == ["d"]
+    text = "\n".join(problems)
+    assert "did you mean UserPromptSubmit" in text and "bad regex" in text and "non-empty 'command'" in text
+    assert "timeout" in text
+
+
+def test_broken_claude_settings_is_skipped_not_fatal(tmp_path):
+    c = config(tmp_path)
+    (tmp_path / "project" / ".claude").mkdir()
+    (tmp_path / "project" / ".claude" / "settings.json").write_text("{not json")
+    specs, problems = c.load()
+    assert specs == [] and "broken JSON" in problems[0]
+
+
+def test_builtin_hooks_are_enabled_by_name(tmp_path):
+    c = config(tmp_path)
+    (tmp_path / "config" / "hooks.yaml").write_text("builtin:\n  - redact-secrets\n  - notify: {after_s: 5}\n  - nope\n")
+    specs, problems = c.load()
+    assert [s.name for s in specs] == ["builtin:redact-secrets", "builtin:notify"]
+    assert dict(specs[1].options)["after_s"] == 5
+    assert "no built-in hook 'nope'" in problems[0]
+    assert set(builtin_catalog(builtin_dir("hooks"))) >= {"redact-secrets", "context", "notify"}
+
+
+def test_claude_matcher_rules():
+    assert matcher_hits("", "Bash") and matcher_hits("*", "x")
+    assert matcher_hits("Edit|Write", "Write") and not matcher_hits("Edit|Write", "WriteFile")
+    assert matcher_hits("Notebook.*", "NotebookEdit") and matcher_hits("mcp__.*__write", "mcp__fs__write")
+    assert not matcher_hits("Bash", None)
+
+
+def test_matchers_select_by_tool_skill_and_pack():
+    from dos.core.hooks import HookSpec
+
+    pre = build_event("PreToolUse", session_id="s", cwd="/", tool_name="Bash", skill="review-diff", pack="dev")
+    specs = [HookSpec("PreToolUse", "command", "a", "t", matcher="Bash"),
+             HookSpec("PreToolUse", "command", "b", "t", matcher="Write"),
+             HookSpec("PreToolUse", "command", "c", "t", skill="^review"),
+             HookSpec("PreToolUse", "command", "d", "t", pack="^writing$"),
+             HookSpec("PreToolUse", "command", "a", "t", matcher="Bash"),  # identical: runs once
+             HookSpec("PostToolUse", "command", "e", "t")]
+    assert [s.target for s in select(specs, pre)] == ["a", "c"]
+    prompt = build_event("UserPromptSubmit", session_id="s", cwd="/", prompt="x", skill="summarize")
+    assert matches(HookSpec("UserPromptSubmit", "command", "x", "t", matcher="Bash"), prompt)  # no matcher field
