@@ -13,25 +13,16 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
+from dos.cli.memory_fast import excerpt as _excerpt
+from dos.cli.memory_fast import plain_events, plain_turns, status, words_match
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.domain import Event, TurnSummary
+from dos.core.domain import Event
 from dos.core.errors import UsageError, VerifyFailed
 from dos.core.ids import new_id
 
 app = typer.Typer(help="The memory log: every turn, append-only.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
-
-
-def _excerpt(text: str | None, width: int = 100) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def _status(turn: TurnSummary) -> str:
-    if turn.response is None:
-        return "no response"
-    return "ok" if turn.complete else f"partial ({turn.error or 'incomplete'})"
 
 
 def _event_json(event: Event) -> dict:
@@ -75,16 +66,11 @@ def log(
         for t in turns:
             table.add_row(
                 t.ts[:19].replace("T", " "), t.skill or "", t.model or "", _excerpt(t.prompt, 60),
-                _excerpt(t.response, 80), str(t.usage.total_tokens), _status(t),
+                _excerpt(t.response, 80), str(t.usage.total_tokens), status(t),
             )
         console().print(table)
         return
-    for t in turns:
-        took = f"{t.duration_s:.2f}s" if t.duration_s is not None else "-"
-        typer.echo(f"{t.turn_id}  {t.ts}  {t.skill}  {t.model}  {t.usage.total_tokens} tokens  {took}  {_status(t)}")
-        typer.echo(f"  > {_excerpt(t.prompt)}")
-        if t.response is not None:
-            typer.echo(f"  < {_excerpt(t.response)}")
+    sys.stdout.write(plain_turns(turns))
 
 
 @app.command("show")
@@ -129,7 +115,7 @@ def search(
     """Full-text search, best match first; retracted events hidden, corrections shown.
     Example: dos memory search invoice --kind note --since 30d"""
     text = " ".join(query)
-    match = text if fts else " ".join(f'"{w}"' for w in re.findall(r"\w+", text))
+    match = text if fts else words_match(text)
     if not match.strip():
         raise UsageError("nothing to search for: give a word or two")
     events = build().memory.search(
@@ -139,9 +125,7 @@ def search(
     if json_out:
         print_json([_event_json(e) for e in events])
         return
-    for e in events:
-        typer.echo(f"{e.id}  {e.ts}  {e.kind}  {e.skill or '-'}  {e.model or '-'}")
-        typer.echo(f"  {_excerpt(e.text)}")
+    sys.stdout.write(plain_events(events))
 
 
 def _record(kind: str, text: str, ref_ident: Optional[str], json_out: bool, actor: str = "user") -> None:
