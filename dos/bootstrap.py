@@ -74,10 +74,30 @@ class Dos:
 
         return Hooks(HookProcessRunner(load, cwd=cwd), notify=_stderr_notice, cwd=cwd)
 
-    def turn_runner(self) -> TurnRunner:
+    @cached_property
+    def catalog(self) -> Any:
+        """The model catalog (models.yaml, embedded, localhost, cloud keys); config.yaml's `prefer` under it."""
+        from dos.adapters.catalog import CatalogSource
+
+        return CatalogSource(self.paths.config, self.paths.state, extra_route=self._config_route)
+
+    def _config_route(self) -> dict[str, Any]:
+        return {"prefer": self.settings.get("prefer")} if self.paths.config.is_dir() else {}
+
+    def routing(self, prefer: str | None = None, sovereignty: str | None = None, notice: Any = None) -> Any:
+        """The router: catalog + pure policy (dos.core.routing) + LiteLLM's Router (imported only on a call)."""
+        from dos.adapters.litellm_router import LiteLLMRouterGateway
+        from dos.core.routing import Routing
+
+        gateway = LiteLLMRouterGateway(lambda: self.catalog.catalog.router)
+        command_line = {"prefer": prefer, "sovereignty": sovereignty}
+        return Routing(self.catalog, gateway, SystemClock(), command_line, notice or _stderr_notice)
+
+    def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         from dos.adapters.litellm_gateway import LiteLLMGateway
 
-        return TurnRunner(self.skills, LiteLLMGateway(), self.memory, SystemClock(), hooks=self.hooks)
+        return TurnRunner(self.skills, LiteLLMGateway(), self.memory, SystemClock(),
+                          router=self.routing(prefer, sovereignty), hooks=self.hooks)
 
 
 def build() -> Dos:

@@ -94,8 +94,8 @@ def test_interrupt_mid_stream_exits_130_and_keeps_prompt_and_partial_answer(dos_
     assert proc.returncode == 130
     assert err.decode().strip() == "dos: interrupted"
     kinds = [(e["kind"], json.loads(e["data"]).get("complete")) for e in memory_events(dos_home)]
-    assert kinds == [("prompt", None), ("response", False)]
-    response = memory_events(dos_home)[1]
+    assert kinds == [("prompt", None), ("route", None), ("response", False)]
+    response = memory_events(dos_home)[2]
     assert response["text"] and (seen + out).decode().startswith(response["text"][:10])
     assert json.loads(response["data"])["error"] == "interrupted"
 
@@ -107,5 +107,8 @@ def test_model_failure_exits_4_with_one_line_and_keeps_the_prompt(dos, dos_home)
     assert run.err.count("\n") == 1 and run.err.startswith("dos: local/no-such-model:")
     assert "Traceback" not in run.err
     events = memory_events(dos_home)
-    assert [e["kind"] for e in events] == ["prompt", "response"]
-    assert json.loads(events[1]["data"])["complete"] is False
+    assert [e["kind"] for e in events] == ["prompt", "route", "response"]
+    assert json.loads(events[2]["data"])["complete"] is False
+    route = json.loads(events[1]["data"])
+    assert route["chain"] == ["local/no-such-model"] and route["ok"] is False
+    assert route["attempts"][0]["model"] == "local/no-such-model" and route["attempts"][0]["ok"] is False

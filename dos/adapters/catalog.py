@@ -34,13 +34,14 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from dos.core.domain import DEFAULT_MODEL
-from dos.core.errors import InvalidConfig, UsageError
+from dos.core.errors import InvalidConfig, StorageError, UsageError
 from dos.core.redact import redact
 from dos.core.routing import ModelEntry, constraints_from
 
@@ -234,10 +235,12 @@ def load_file(path: Path) -> tuple[dict[str, Any], list[ModelEntry]]:
     """models.yaml as (settings, entries); InvalidConfig naming file and line on any problem."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no models.yaml (or no config folder): discovery only
         return {}, []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidConfig(f"{path}: cannot read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidConfig(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:  # the config folder is not a folder, or not readable
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
     import yaml
 
     try:
@@ -425,3 +428,31 @@ def public_params(entry: ModelEntry) -> dict[str, Any]:
     if entry.params.get("api_base"):
         out["api_base"] = redact(str(entry.params["api_base"]))
     return out
+
+
+class CatalogSource:
+    """The ModelCatalog port: loads the catalog once, on first use. `extra_route` (config.yaml's `prefer`) sits
+    under models.yaml's own `route:`."""
+
+    def __init__(self, config_dir: Path, state_dir: Path, environ: Any = None,
+                 extra_route: Callable[[], dict[str, Any]] = dict):
+        self.config_dir, self.state_dir = config_dir, state_dir
+        self.environ = os.environ if environ is None else environ
+        self.extra_route = extra_route  # read after models.yaml, only when a route is planned
+        self._catalog: Catalog | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = load(self.config_dir, self.state_dir, self.environ)
+        return self._catalog
+
+    def entries(self) -> list[ModelEntry]:
+        return self.catalog.entries
+
+    def route_settings(self) -> dict[str, Any]:
+        catalog = self.catalog
+        return {k: v for k, v in self.extra_route().items() if v} | catalog.route
+
+    def adhoc(self, name: str) -> ModelEntry:
+        return adhoc(name)

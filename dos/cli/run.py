@@ -63,6 +63,8 @@ def run(
     skill: str = typer.Argument(..., help="The skill to run (see `dos skills list`)."),
     text: Optional[list[str]] = typer.Argument(None, help="The prompt; stdin is appended when piped."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to use, e.g. local/smollm2."),
+    prefer: Optional[str] = typer.Option(None, "--prefer", help="Route order: local-first, cheapest, best, fastest."),
+    sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu (only narrows the skill's)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Most tokens to generate."),
     temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of streaming text."),
@@ -85,7 +87,7 @@ def run(
         recall=not no_memory,
         scope=scope,
     )
-    runner = dos.turn_runner()
+    runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
     with AnswerStream(quiet=json_out) as out:
         result = runner.run(request, on_text=out.write, on_context=show_context if context else lambda _: None)
     if json_out:

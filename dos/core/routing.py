@@ -9,11 +9,13 @@ No I/O and no provider library here (an import-linter contract keeps it so); `ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
 from dos.core.errors import NoRoute, UsageError
+from dos.core.ports import Clock
 
 PREFERENCES = ("local-first", "cheapest", "best", "fastest")
 DEFAULT_PREFERENCE = "local-first"
@@ -317,3 +319,134 @@ def require(decision: RouteDecision, skill: str | None = None) -> RouteDecision:
     if not decision.chain:
         raise NoRoute(explain_empty(decision, skill))
     return decision
+
+
+# -- the turn's side: plan a route, call it, record it ---------------------------------------------------
+
+
+class ModelCatalog(Protocol):
+    """The catalog port: entries, the config's route constraints, and an entry for a model it does not hold."""
+
+    def entries(self) -> list[ModelEntry]: ...
+
+    def route_settings(self) -> Mapping[str, Any]: ...
+
+    def adhoc(self, name: str) -> ModelEntry: ...
+
+
+class BoundRoute(Protocol):
+    """A ModelGateway bound to one decision's chain, reporting its attempts afterwards."""
+
+    def stream(
+        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
+    ) -> Iterator[Chunk]: ...
+
+    def report(self) -> dict[str, Any]: ...
+
+
+class RouteGateway(Protocol):
+    def bind(self, decision: RouteDecision) -> BoundRoute: ...
+
+
+def request_for(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any] | None = None) -> RouteRequest:
+    """The route of a turn: models.yaml `route:`, then the skill (`metadata.dos.route`, `metadata.dos.model`),
+    then the command line (`--model`, `--prefer`, `--sovereignty`)."""
+    skill_layer = constraints_from(skill.dos.get("route"), f"{skill.path}: metadata.dos.route")
+    if skill.dos.get("model") and "model" not in skill_layer:
+        skill_layer["model"] = str(skill.dos["model"])
+    return merge([
+        ("config", dict(catalog.route_settings())),
+        ("skill", skill_layer),
+        ("command line", constraints_from({k: v for k, v in (command_line or {}).items() if v}, "command line")),
+    ])
+
+
+def plan(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any] | None = None) -> RouteDecision:
+    """Decide a turn's route (no model call). A pinned model the catalog lacks is taken as given (adhoc), still
+    subject to every hard constraint. NoRoute if nothing is left."""
+    request = request_for(skill, catalog, command_line)
+    entries = list(catalog.entries())
+    if request.pin and not any(e.name == request.pin for e in entries):
+        entries.append(catalog.adhoc(request.pin))
+    return require(decide(entries, request), skill.name)
+
+
+class RoutedCall:
+    """One turn's routed model call: streams through the bound route, then describes itself as a `route` event."""
+
+    def __init__(self, decision: RouteDecision, bound: BoundRoute, clock: Clock,
+                 notice: Callable[[str], None] = lambda _: None):
+        self.decision, self.bound, self.clock, self.notice = decision, bound, clock, notice
+        self.model = decision.chain[0].name
+        self.usage, self.cost, self.served = Usage(), 0.0, None
+        self.latency_s: float | None = None
+
+    def stream(
+        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
+    ) -> Iterator[Chunk]:
+        started = self.clock.monotonic()
+        try:
+            for chunk in self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature):
+                if chunk.model and self.served is None:
+                    self.served = chunk.model
+                    if self.served != self.model:
+                        self.notice(self._fallback_notice())
+                self.usage = chunk.usage or self.usage
+                self.cost = chunk.cost if chunk.cost is not None else self.cost
+                yield chunk
+        finally:
+            self.latency_s = round(self.clock.monotonic() - started, 4)
+
+    def _entry(self, name: str | None) -> ModelEntry | None:
+        return next((e for e in self.decision.chain if e.name == name), None)
+
+    def _fallback_notice(self) -> str:
+        failed = [a for a in self.bound.report().get("attempts", []) if a.get("ok") is False]
+        why = "; ".join(f"{a['model']}: {a.get('error') or 'failed'}" for a in failed[-3:]) or f"{self.model} failed"
+        served = self._entry(self.served)
+        if served is not None and served.sovereignty == LOCAL and all(
+            (self._entry(a["model"]) or served).sovereignty != LOCAL for a in failed
+        ):
+            return f"all cloud attempts failed ({why}); falling back to {self.served} (the route allows local)"
+        return f"fell back to {self.served} ({why})"
+
+    def event(self, error: str | None = None, **common: Any) -> Event:
+        """The `route` event: request, candidates and reasons, chain, attempts, chosen, latency, usage, cost."""
+        report = self.bound.report()
+        attempts = report.get("attempts", [])
+        served = self._entry(self.served)
+        failed_remote = any(a.get("ok") is False and (self._entry(a["model"]) or served or self.decision.chain[0])
+                            .sovereignty != LOCAL for a in attempts)
+        data = self.decision.describe() | {
+            "chosen": self.served,
+            "attempts": attempts,
+            "fell_back": self.served is not None and self.served != self.model,
+            "fallback_to_local": bool(self.served != self.model and served and served.sovereignty == LOCAL
+                                      and failed_remote),
+            "ok": error is None and self.served is not None,
+            "error": error,
+            "latency_s": self.latency_s,
+            "usage": {"prompt_tokens": self.usage.prompt_tokens, "completion_tokens": self.usage.completion_tokens},
+            "cost": self.cost,
+            "cost_source": report.get("cost_source"),
+            "price": None if served is None else {"input": served.input_price, "output": served.output_price},
+            "sovereignty": None if served is None else served.sovereignty,
+        }
+        common = dict(common) | {"model": self.served or self.model}
+        return Event(kind="route", actor="dos", data=data, **common)
+
+
+class Routing:
+    """What a TurnRunner needs to route: plan a skill's route, bind it to the gateway."""
+
+    def __init__(self, catalog: ModelCatalog, gateway: RouteGateway, clock: Clock,
+                 command_line: Mapping[str, Any] | None = None, notice: Callable[[str], None] = lambda _: None):
+        self.catalog, self.gateway, self.clock = catalog, gateway, clock
+        self.command_line = dict(command_line or {})
+        self.notice = notice
+
+    def plan(self, skill: Skill, request: TurnRequest) -> RoutedCall:
+        """Raises NoRoute (before anything is written or sent) when no model satisfies the constraints."""
+        command_line = self.command_line | ({"model": request.model} if request.model else {})
+        decision = plan(skill, self.catalog, command_line)
+        return RoutedCall(decision, self.gateway.bind(decision), self.clock, self.notice)

@@ -10,6 +10,7 @@ from dos.core.hooks import NO_HOOKS, Hooks, skill_pack
 from dos.core.ids import new_id
 from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, TurnJournal
 from dos.core.recall import Recalled, recall
+from dos.core.routing import Routing
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
@@ -33,11 +34,12 @@ class TurnRunner:
     partial, is on record before this returns or raises."""
 
     def __init__(self, skills: SkillSource, gateway: ModelGateway, memory: MemoryLog | None, clock: Clock,
-                 hooks: Hooks | None = None):
+                 router: Routing | None = None, hooks: Hooks | None = None):
         self.skills = skills
         self.gateway = gateway
         self.memory = memory
         self.clock = clock
+        self.router = router  # when set, models are routed (dos.core.routing) and `gateway` is unused
         self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
 
     def run(
@@ -49,7 +51,8 @@ class TurnRunner:
         if not request.text.strip():
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
         skill = self.skills.get(request.skill)
-        model = choose_model(request, skill)
+        routed = self.router.plan(skill, request) if self.router else None  # NoRoute: before anything is written
+        model = routed.model if routed else choose_model(request, skill)
         max_tokens = request.max_tokens or _int_or_none(skill.dos.get("max_tokens"))
         temperature = request.temperature if request.temperature is not None else _float_or_none(
             skill.dos.get("temperature")
@@ -81,7 +84,7 @@ class TurnRunner:
         journal = memory if isinstance(memory, TurnJournal) else None
         saved_at: float | None = None
         try:
-            for chunk in self.gateway.stream(
+            for chunk in (routed or self.gateway).stream(
                 model, messages, max_tokens=max_tokens, temperature=temperature
             ):
                 if chunk.text:
@@ -97,6 +100,8 @@ class TurnRunner:
                 finish = chunk.finish_reason or finish
                 served_by = chunk.model or served_by
         except BaseException as exc:  # interrupted or failed: keep what arrived, then re-raise
+            if memory and routed:
+                memory.append(routed.event(error=_describe(exc), **common))
             if memory:
                 reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
                 error = _describe(exc)
@@ -115,6 +120,8 @@ class TurnRunner:
                 hooks.end()
             raise
         duration = self.clock.monotonic() - started
+        if memory and routed:
+            memory.append(routed.event(**common))
         text = "".join(parts)
         if memory:
             memory.append(

@@ -1,0 +1,209 @@
+"""The route executed by LiteLLM's Router: retries, timeouts, cooldowns and fallbacks are LiteLLM's, not ours.
+
+The Router is built from the decision's chain and nothing else (one deployment per kept model, fallbacks in the
+chain's order), so no failure can send a call to a model the hard constraints removed. Every attempt LiteLLM makes
+is seen by a callback (keyed by a per-call token in the request metadata) and reported in the `route` event.
+LiteLLM is imported only when `stream` runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dos.adapters.litellm_gateway import _cost, _one_line, litellm_module
+from dos.core.domain import Chunk, Usage
+from dos.core.errors import ModelError
+from dos.core.ids import new_id
+from dos.core.routing import ModelEntry, RouteDecision
+
+_recorders: dict[str, _Attempts] = {}
+_recorders_lock = threading.Lock()
+_callback_installed = False
+
+
+class _Attempts:
+    """The attempts of one routed call, in the order LiteLLM made them."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def start(self, name: str) -> None:
+        with self.lock:
+            self.items.append({"model": name, "ok": None, "error": None, "status": None, "_t": time.monotonic()})
+
+    def fail(self, name: str, exc: BaseException | None) -> None:
+        with self.lock:
+            item = next((a for a in reversed(self.items) if a["model"] == name and a["ok"] is None), None)
+            if item is None:  # a provider that logs no pre-call (the embedded one)
+                item = {"model": name, "ok": None, "error": None, "status": None, "_t": time.monotonic()}
+                self.items.append(item)
+            item["ok"] = False
+            item["error"] = _one_line(exc) if exc is not None else "failed"
+            item["status"] = getattr(exc, "status_code", None)
+            item["latency_s"] = round(time.monotonic() - item.pop("_t"), 4)
+
+    def served(self, name: str) -> None:
+        with self.lock:
+            item = next((a for a in reversed(self.items) if a["model"] == name and a["ok"] is None), None)
+            if item is None:
+                item = {"model": name, "ok": None, "error": None, "status": None, "_t": time.monotonic()}
+                self.items.append(item)
+            item["ok"] = True
+            item["latency_s"] = round(time.monotonic() - item.pop("_t"), 4)
+
+    def report(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [{k: v for k, v in a.items() if k != "_t"} for a in self.items]
+
+
+def _token_and_group(kwargs: dict[str, Any]) -> tuple[str | None, str | None]:
+    params = kwargs.get("litellm_params") or {}
+    metadata = params.get("metadata") or kwargs.get("metadata") or {}
+    info = params.get("model_info") or {}
+    return metadata.get("dos_route"), info.get("id") or metadata.get("model_group")
+
+
+def _install_callback(litellm: Any) -> None:
+    global _callback_installed
+    if _callback_installed:
+        return
+    from litellm.integrations.custom_logger import CustomLogger
+
+    class AttemptLogger(CustomLogger):
+        def log_pre_api_call(self, model: Any, messages: Any, kwargs: dict[str, Any]) -> None:
+            token, name = _token_and_group(kwargs)
+            recorder = _recorders.get(token or "")
+            if recorder and name:
+                recorder.start(name)
+
+        def log_failure_event(self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any) -> None:
+            token, name = _token_and_group(kwargs)
+            recorder = _recorders.get(token or "")
+            if recorder and name:
+                recorder.fail(name, kwargs.get("exception"))
+
+    litellm.callbacks = [*(litellm.callbacks or []), AttemptLogger()]
+    _callback_installed = True
+
+
+def model_list(chain: tuple[ModelEntry, ...] | list[ModelEntry]) -> list[dict[str, Any]]:
+    """LiteLLM deployments for the chain: one per model, its catalog name as group and as id."""
+    return [{"model_name": e.name, "litellm_params": dict(e.params), "model_info": {"id": e.name}} for e in chain]
+
+
+def build_router(chain: tuple[ModelEntry, ...] | list[ModelEntry], settings: dict[str, Any]) -> Any:
+    litellm = litellm_module()
+    _install_callback(litellm)
+    names = [e.name for e in chain]
+    return litellm.Router(
+        model_list=model_list(chain),
+        fallbacks=[{names[0]: names[1:]}] if len(names) > 1 else [],
+        max_fallbacks=max(len(names), 1),
+        num_retries=int(settings.get("num_retries", 1)),
+        timeout=float(settings.get("timeout", 60)),
+        stream_timeout=float(settings.get("timeout", 60)),
+        allowed_fails=int(settings.get("allowed_fails", 1)),
+        cooldown_time=float(settings.get("cooldown_time", 30)),
+    )
+
+
+def _price_cost(entry: ModelEntry | None, usage: Usage) -> float | None:
+    if entry is None or (entry.input_price is None and entry.output_price is None):
+        return None
+    return ((entry.input_price or 0.0) * usage.prompt_tokens + (entry.output_price or 0.0) * usage.completion_tokens) / 1e6
+
+
+class RoutedStream:
+    """One routed call: a ModelGateway whose `model` argument is the chain's head, plus the attempts report."""
+
+    def __init__(self, decision: RouteDecision, settings: dict[str, Any]):
+        self.decision = decision
+        self.settings = settings
+        self.attempts = _Attempts()
+        self.served_by: str | None = None
+        self.cost_source = "none"
+
+    def stream(
+        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
+    ) -> Iterator[Chunk]:
+        chain = self.decision.chain
+        if not chain or model != chain[0].name:
+            raise ModelError(f"{model}: not the head of the route ({', '.join(self.decision.names) or 'empty'})")
+        router = build_router(chain, self.settings)
+        litellm = litellm_module()
+        token = new_id()
+        params: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True},
+                                  "metadata": {"dos_route": token}}
+        if max_tokens is not None:
+            params["max_tokens"] = max_tokens
+        if temperature is not None:
+            params["temperature"] = temperature
+        with _recorders_lock:
+            _recorders[token] = self.attempts
+        usage, finish, served = Usage(), "stop", None
+        try:
+            for part in router.completion(model=chain[0].name, messages=messages, **params):
+                if served is None:
+                    hidden = getattr(part, "_hidden_params", None) or {}
+                    served = str(hidden.get("model_id") or chain[0].name)
+                    if served not in self.decision.names:  # cannot happen: the Router holds only the chain
+                        raise ModelError(f"{served}: answered outside the route")
+                    self.served_by = served
+                    self.attempts.served(served)
+                if part.choices:
+                    choice = part.choices[0]
+                    finish = choice.finish_reason or finish
+                    if choice.delta and choice.delta.content:
+                        yield Chunk(text=choice.delta.content, model=served)
+                reported = getattr(part, "usage", None)
+                if reported:
+                    usage = Usage(reported.prompt_tokens or 0, reported.completion_tokens or 0)
+        except ModelError:
+            raise
+        except Exception as exc:  # LiteLLM maps every provider failure onto its own exception types
+            if not any(a["ok"] is False for a in self.attempts.report()):  # a failure no callback saw
+                self.attempts.fail(served or chain[0].name, exc)
+            raise ModelError(self._failure(exc)) from exc
+        finally:
+            with _recorders_lock:
+                _recorders.pop(token, None)
+        served = served or chain[0].name
+        entry = next((e for e in chain if e.name == served), None)
+        cost = _price_cost(entry, usage) if entry is not None and entry.sovereignty != "local" else None
+        self.cost_source = "catalog" if cost is not None else "none"
+        if entry is not None and cost is None and entry.sovereignty != "local":
+            cost = _cost(litellm, str(entry.params.get("model", served)), usage)
+            self.cost_source = "litellm" if cost else "unknown"
+        if entry is not None and entry.sovereignty == "local" and cost is None:
+            cost, self.cost_source = 0.0, "free"
+        yield Chunk(finish_reason=finish, usage=usage, cost=cost or 0.0, model=served)
+
+    def _failure(self, exc: BaseException) -> str:
+        tried = self.attempts.report()
+        failed = [a for a in tried if a["ok"] is False]
+        if len(self.decision.chain) == 1 or not failed:
+            return f"{self.decision.chain[0].name}: {_one_line(exc)}"
+        shown = "; ".join(f"{a['model']}: {a['error']}" for a in failed[-4:])
+        return f"all {len(self.decision.chain)} models of the route failed ({shown})"
+
+    def report(self) -> dict[str, Any]:
+        return {"attempts": self.attempts.report(), "served_by": self.served_by, "cost_source": self.cost_source}
+
+
+class LiteLLMRouterGateway:
+    """Binds a route decision to a LiteLLM Router. `settings`: models.yaml `router:` (retries, timeout, ...)."""
+
+    def __init__(self, settings: dict[str, Any] | Callable[[], dict[str, Any]] | None = None):
+        self._settings = settings
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        value = self._settings() if callable(self._settings) else self._settings
+        return dict(value or {})
+
+    def bind(self, decision: RouteDecision) -> RoutedStream:
+        return RoutedStream(decision, self.settings)
