@@ -191,3 +191,15 @@ def test_cli_raw_fts_queries_and_their_errors(dos):
     bad = dos("memory", "search", "--fts", "alpha AND (")
     assert bad.code == 2 and "bad search query" in bad.err and "Traceback" not in bad.err
     assert json.loads(dos("memory", "search", "beta", "--kind", "prompt", "--json").out) == []
+
+
+def test_correcting_a_correction_corrects_the_original_and_meta_events_are_refused(memory):
+    original = note(memory, "pi is 3")
+    first = memory.annotate("correction", "pi is 3.14", original.id)
+    second = memory.annotate("correction", "pi is 3.14159", first.id)
+    assert second.ref == original.id and memory.current(original.id)["text"] == "pi is 3.14159"
+    retraction = memory.annotate("retraction", "", original.id)
+    with pytest.raises(UsageError, match="is a retraction"):
+        memory.annotate("correction", "x", retraction.id)
+    with pytest.raises(UnknownEvent):
+        memory.annotate("correction", "x", "01ZZZZZZZZZZ")

@@ -288,6 +288,16 @@ class SqliteMemory:
 
     # -- audited changes -------------------------------------------------------------------------------
 
+    def annotate(self, kind: str, text: str, ident: str) -> Event:
+        """Appends a `correction` or `retraction` of an event, in its session and turn. Correcting a
+        correction corrects the original."""
+        target = self.get(ident)
+        if target["kind"] == "correction":
+            target = self.get(target["ref"])
+        elif target["kind"] in ("retraction", "purge"):
+            raise UsageError(f"event {target['id']} is a {target['kind']}; name the event it refers to")
+        return self.append(Event(kind, text, target["session_id"], target["turn_id"], "user", ref=target["id"]))
+
     def purge(self, ident: str, reason: str = "") -> Event:
         """Writes a `purge` tombstone and blanks the event's text and data (row and index) in one step."""
         target = self.get(ident)

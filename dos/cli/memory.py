@@ -25,10 +25,6 @@ app = typer.Typer(help="The memory log: every turn, append-only.", no_args_is_he
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
-def _event_json(event: Event) -> dict:
-    return asdict(event)
-
-
 def _when(value: Optional[str], option: str) -> Optional[str]:
     """`7d`, `12h`, `30m` (ago) or an ISO date/time, as a UTC timestamp prefix comparable with event times."""
     if not value:
@@ -123,26 +119,17 @@ def search(
         since=_when(since, "--since"), until=_when(until, "--until"), limit=limit,
     )
     if json_out:
-        print_json([_event_json(e) for e in events])
+        print_json([asdict(e) for e in events])
         return
     sys.stdout.write(plain_events(events))
 
 
-def _record(kind: str, text: str, ref_ident: Optional[str], json_out: bool, actor: str = "user") -> None:
+def _record(kind: str, text: str, ref_ident: Optional[str], json_out: bool) -> None:
     memory = build().memory
-    target = memory.get(ref_ident) if ref_ident else None
-    if target is not None and target["kind"] in ("correction", "retraction", "purge") and kind != "note":
-        if target["kind"] != "correction":
-            raise UsageError(f"event {target['id']} is a {target['kind']}; name the event it refers to")
-        target = memory.get(target["ref"])  # correcting a correction corrects the original
-    session = target["session_id"] if target is not None else new_id()
-    event = memory.append(Event(
-        kind=kind, text=text, actor=actor, session_id=session,
-        turn_id=target["turn_id"] if target is not None else session,
-        ref=target["id"] if target is not None else None,
-    ))
+    event = memory.annotate(kind, text, ref_ident) if ref_ident else memory.append(
+        Event(kind=kind, text=text, actor="user", session_id=(session := new_id()), turn_id=session))
     if json_out:
-        print_json(_event_json(event))
+        print_json(asdict(event))
     else:
         typer.echo(event.id)
 
@@ -179,7 +166,7 @@ def purge(ident: str = typer.Argument(..., metavar="ID"),
         raise typer.Abort()
     tombstone = memory.purge(ident, reason)
     if json_out:
-        print_json(_event_json(tombstone))
+        print_json(asdict(tombstone))
     else:
         typer.echo(f"purged {tombstone.ref} (tombstone {tombstone.id})")
 
