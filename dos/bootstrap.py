@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from dos.adapters.config_file import ConfigFile
@@ -63,16 +62,17 @@ class Dos:
         if os.environ.get("DOS_HOOKS", "").strip().lower() in ("0", "off", "false", "no"):
             return Hooks(None)
         from dos.adapters.command_hooks import HookProcessRunner
+
+        cwd = str(self.hook_config.project)
+        return Hooks(HookProcessRunner(self.hook_config.load, cwd=cwd), notify=_stderr_notice, cwd=cwd)
+
+    @cached_property
+    def hook_config(self) -> Any:
+        """Where hooks are declared (dos.adapters.hook_config): for `dos hooks list`."""
         from dos.adapters.hook_config import HookConfig
 
-        cwd = os.getcwd()
-        config = HookConfig(self.paths.config, Path(cwd), None, builtin_dir("hooks"))
-
-        def load() -> Any:
-            config.packs = self.skills.packs.enabled() if self.skills.packs is not None else []
-            return config.load()
-
-        return Hooks(HookProcessRunner(load, cwd=cwd), notify=_stderr_notice, cwd=cwd)
+        project = project_dir("hooks").parent.parent  # the folder DOS runs in (the client's, under the kernel)
+        return HookConfig(self.paths.config, project, lambda: self.skills.packs.enabled(), builtin_dir("hooks"))
 
     @cached_property
     def catalog(self) -> Any:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,22 @@ TOP_KEYS = {"hooks", "builtin", "entry_points"}
 class HookConfig:
     """Reads every hook source; `load()` gives (specs in declared order, problems)."""
 
-    def __init__(self, config_dir: Path, project: Path, packs: list[Pack] | None = None,
-                 builtin_dir: Path | None = None):
+    def __init__(self, config_dir: Path, project: Path,
+                 packs: list[Pack] | Callable[[], list[Pack]] | None = None, builtin_dir: Path | None = None):
         self.config_dir = config_dir
         self.project = project
-        self.packs = packs or []
+        self._packs = packs
         self.builtin_dir = builtin_dir
+
+    @property
+    def packs(self) -> list[Pack]:
+        """Enabled packs (read when first needed)."""
+        if callable(self._packs):
+            self._packs = self._packs()
+        return list(self._packs or [])
+
+    def builtins(self) -> dict[str, dict[str, Any]]:
+        return builtin_catalog(self.builtin_dir)
 
     def files(self) -> list[tuple[str, Path]]:
         """The files that may declare hooks, whether or not they exist."""

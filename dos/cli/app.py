@@ -6,6 +6,7 @@ import typer
 
 from dos import __version__
 from dos.cli import config, memory, packs, run, skills
+from dos.cli import hooks as hook_commands
 from dos.cli.errors import guarded
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("run", help=run.HELP)(run.run)
 app.add_typer(memory.app, name="memory")
 app.add_typer(skills.app, name="skills")
 app.add_typer(packs.app, name="packs")
+app.add_typer(hook_commands.app, name="hooks")
 app.add_typer(config.app, name="config")
 
 
