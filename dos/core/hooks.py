@@ -242,9 +242,9 @@ def matches(spec: HookSpec, payload: dict[str, Any]) -> bool:
 def select(specs: Iterable[HookSpec], payload: dict[str, Any]) -> list[HookSpec]:
     """The hooks that fire, in declared order, identical hooks once (as Claude Code deduplicates)."""
     out: list[HookSpec] = []
-    seen: set[tuple[str, str, tuple[tuple[str, str], ...]]] = set()
+    seen: set[tuple[Any, ...]] = set()
     for spec in specs:
-        key = (spec.kind, spec.target, spec.env)
+        key = (spec.kind, spec.target, spec.env, repr(spec.options))
         if key not in seen and matches(spec, payload):
             seen.add(key)
             out.append(spec)
