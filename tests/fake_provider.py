@@ -52,6 +52,8 @@ class FakeProvider:
                     self._send(429, b'{"error": {"message": "rate limited", "type": "rate_limit_error"}}')
                 elif step == "500":
                     self._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
+                elif step == "badjson" and body.get("stream"):
+                    self._raw(200, "text/event-stream", b'data: {"id": "x", "choices": [ {"not json\n\n')
                 elif step == "badjson":
                     self._send(200, b'{"id": "x", "choices": [ {"not json')
                 elif body.get("stream"):
@@ -68,6 +70,18 @@ class FakeProvider:
                         self.send_header("Retry-After", "0")
                     self.end_headers()
                     self.wfile.write(data)
+                except OSError:
+                    pass
+
+            def _raw(self, code: int, kind: str, data: bytes) -> None:
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                    self.close_connection = True
                 except OSError:
                     pass
 

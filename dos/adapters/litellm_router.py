@@ -171,6 +171,9 @@ class RoutedStream:
         finally:
             with _recorders_lock:
                 _recorders.pop(token, None)
+            retire = getattr(router, "retire", None)
+            if retire is not None:  # release the Router's global callback registrations
+                retire()
         served = served or chain[0].name
         entry = next((e for e in chain if e.name == served), None)
         cost = _price_cost(entry, usage) if entry is not None and entry.sovereignty != "local" else None
