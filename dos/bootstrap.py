@@ -93,6 +93,12 @@ class Dos:
         command_line = {"prefer": prefer, "sovereignty": sovereignty}
         return Routing(self.catalog, gateway, SystemClock(), command_line, notice or _stderr_notice)
 
+    def router_tools(self) -> Any:
+        """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""
+        from dos.adapters.router_tools import RouterTools
+
+        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router)
+
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         from dos.adapters.litellm_gateway import LiteLLMGateway
 
@@ -100,12 +106,21 @@ class Dos:
                           router=self.routing(prefer, sovereignty), hooks=self.hooks)
 
 
-def build() -> Dos:
-    return Dos(resolve_paths())
-
-
 def _stderr_notice(message: str) -> None:
     import sys
 
     sys.stderr.write(f"dos: {message}\n")
     sys.stderr.flush()
+
+
+def warm_up() -> None:
+    """Import LiteLLM and load the embedded model now (the kernel does this once, at start)."""
+    from dos.adapters import local_model
+    from dos.adapters.litellm_gateway import litellm_module
+
+    litellm_module()
+    local_model.load("smollm2")
+
+
+def build() -> Dos:
+    return Dos(resolve_paths())

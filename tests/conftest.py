@@ -34,7 +34,7 @@ def dos(dos_home: Path, tmp_path: Path):
     def call(*args: str, input: str | bytes | None = None, env: dict | None = None, cwd: Path | None = None,
              timeout: float = 180) -> Result:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
-        full_env.update({"DOS_HOME": str(dos_home), "NO_COLOR": "1"}, **(env or {}))
+        full_env.update({"DOS_HOME": str(dos_home), "NO_COLOR": "1", "DOS_KERNEL": "0"}, **(env or {}))
         data = input.encode() if isinstance(input, str) else input
         proc = subprocess.run(
             [sys.executable, "-m", "dos", *args],

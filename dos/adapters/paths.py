@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dos.context import cwd
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -54,4 +56,4 @@ def builtin_dir(name: str) -> Path:
 
 def project_dir(name: str) -> Path:
     """A folder of the project DOS runs in: `./.dos/<name>`."""
-    return Path.cwd() / ".dos" / name
+    return cwd() / ".dos" / name

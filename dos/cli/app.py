@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from dos import __version__
-from dos.cli import config, memory, packs, run, skills
+from dos.cli import config, kernel, memory, packs, run, skills
 from dos.cli import hooks as hook_commands
+from dos.cli import models, route, stats
 from dos.cli.errors import guarded
 
 app = typer.Typer(
@@ -38,6 +39,10 @@ app.add_typer(skills.app, name="skills")
 app.add_typer(packs.app, name="packs")
 app.add_typer(hook_commands.app, name="hooks")
 app.add_typer(config.app, name="config")
+app.add_typer(models.app, name="models")
+app.add_typer(route.app, name="route")
+app.command("stats")(stats.stats)
+app.add_typer(kernel.app, name="kernel")
 
 
 def run_app() -> None:

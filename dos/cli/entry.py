@@ -1,4 +1,5 @@
-"""The `dos` console script: a fast path for `--version`, then the typer app with one-line errors."""
+"""The `dos` console script: fast paths (`--version`, `run` through the kernel, `skills list` on a pipe),
+then the typer app with one-line errors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ def main() -> None:
 
         print(f"dos {__version__}")
         return
+    if sys.argv[1:2] == ["run"]:  # the thin client: the warm kernel runs it, unless it cannot
+        from dos.kernel.client import run_in_kernel
+
+        if (code := run_in_kernel(sys.argv[1:])) is not None:
+            raise SystemExit(code)
     from dos.cli.listing import fast_list
 
     if (code := fast_list(sys.argv[1:])) is not None:  # `dos skills list` on a pipe skips typer

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import typer
 
+from dos.context import getenv
 from dos.core.errors import EXIT_INTERRUPTED, DosError
 
 EXIT_INTERNAL = 1
@@ -23,7 +24,7 @@ def fail(message: str, code: int) -> NoReturn:
 
 def guarded(call: Callable[[], object]) -> NoReturn:
     """Run the CLI; map each kind of failure onto its exit code. `DOS_DEBUG=1` re-raises with a traceback."""
-    debug = os.environ.get("DOS_DEBUG") not in (None, "", "0")
+    debug = getenv("DOS_DEBUG") not in (None, "", "0")
     try:
         result = call()
         code = result if isinstance(result, int) else 0

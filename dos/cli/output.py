@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 
@@ -12,9 +13,15 @@ def on_terminal() -> bool:
 
 
 def console() -> Any:
+    """A rich console for this process's (or, in the kernel, this client's) terminal."""
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    from dos.context import display_env
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
+    return Console(highlight=False, file=sys.stdout, _environ=environ | display_env())
 
 
 def print_json(value: Any) -> None:
@@ -35,8 +42,10 @@ class AnswerStream:
             from rich.markdown import Markdown
 
             self._markdown = Markdown
-            self._live = Live(console=console(), refresh_per_second=12, vertical_overflow="visible")
+            # Refreshed from this thread only (no refresh thread), at most 12 times a second.
+            self._live = Live(console=console(), auto_refresh=False, vertical_overflow="visible")
             self._live.__enter__()
+            self._shown = 0.0
         return self
 
     def write(self, piece: str) -> None:
@@ -44,13 +53,17 @@ class AnswerStream:
         if self.quiet:
             return
         if self._live is not None:
-            self._live.update(self._markdown(self.text))
+            now = time.monotonic()
+            if now - self._shown >= 1 / 12:
+                self._live.update(self._markdown(self.text), refresh=True)
+                self._shown = now
         else:
             sys.stdout.write(piece)
             sys.stdout.flush()
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
+            self._live.update(self._markdown(self.text), refresh=True)
             self._live.__exit__(*exc)
         elif not self.quiet and self.text and not self.text.endswith("\n"):
             sys.stdout.write("\n")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
+import threading
 from typing import Optional
 
 import typer
 
 from dos.bootstrap import build
 from dos.cli.output import AnswerStream, print_json
+from dos.context import scope as conversation_scope
 from dos.core.domain import TurnRequest
 from dos.core.recall import Recalled
 
@@ -30,19 +31,6 @@ def read_prompt(words: list[str]) -> str:
     return text
 
 
-def conversation_scope() -> str:
-    """Where `dos run -c` looks for the last conversation: this terminal if there is one, else this folder."""
-    for fd in (0, 1, 2):
-        try:
-            return f"tty:{os.ttyname(fd)}"
-        except OSError:
-            continue
-    for var in ("TERM_SESSION_ID", "WT_SESSION", "TMUX_PANE"):
-        if os.environ.get(var):
-            return f"{var}:{os.environ[var]}"
-    return f"dir:{os.getcwd()}"
-
-
 def show_context(recalled: Recalled) -> None:
     """`--show-context`: what recall added, on stderr."""
     lines = [f"context: {len(recalled.history)} earlier turn(s), {len(recalled.related)} related event(s), "
@@ -56,7 +44,8 @@ def _interrupt_on_sigterm() -> None:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    if threading.current_thread() is threading.main_thread():  # in the kernel, cancel arrives another way
+        signal.signal(signal.SIGTERM, handler)
 
 
 def run(
@@ -72,10 +61,11 @@ def run(
     no_memory: bool = typer.Option(False, "--no-memory", help="Do not offer past events to the model."),
     context: bool = typer.Option(False, "--show-context", help="Print what memory added to the prompt (stderr)."),
     resume: bool = typer.Option(False, "--continue", "-c", help="Continue the last conversation of this terminal."),
+    no_kernel: bool = typer.Option(False, "--no-kernel", help="Run in this process, not in the warm kernel."),
 ) -> None:
     _interrupt_on_sigterm()
     dos = build()
-    scope = conversation_scope()
+    scope = conversation_scope()  # the client's terminal or folder, also when the kernel runs this
     request = TurnRequest(
         skill=skill,
         text=read_prompt(text or []),

@@ -85,4 +85,10 @@ class HookBlocked(DosError):
     exit_code = 10
 
 
+class KernelError(DosError):
+    """The warm kernel could not be started or reached when asked for directly (`dos kernel ...`)."""
+
+    exit_code = 11
+
+
 EXIT_INTERRUPTED = 130

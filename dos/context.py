@@ -1,0 +1,62 @@
+"""Facts about the calling client that commands read instead of process globals (cwd, terminal, display
+variables), so one warm kernel process can serve many clients at once. Outside the kernel they are simply
+this process's own."""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Variables that change only how output looks; the kernel takes them from each request.
+DISPLAY_VARS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "DOS_DEBUG")
+
+
+@dataclass(frozen=True)
+class Client:
+    cwd: str
+    scope: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+_client: ContextVar[Client | None] = ContextVar("dos_client", default=None)
+
+
+def set_client(client: Client) -> None:
+    _client.set(client)
+
+
+def cwd() -> Path:
+    client = _client.get()
+    return Path(client.cwd) if client else Path.cwd()
+
+
+def getenv(name: str, default: str | None = None) -> str | None:
+    """A display variable as the client set it (other variables are the process's own)."""
+    client = _client.get()
+    if client is not None and name in DISPLAY_VARS:
+        return client.env.get(name, default)
+    return os.environ.get(name, default)
+
+
+def display_env() -> dict[str, str]:
+    return {k: v for k in DISPLAY_VARS if (v := getenv(k)) is not None}
+
+
+def local_scope() -> str:
+    """Where `dos run -c` looks for the last conversation: this terminal if there is one, else this folder."""
+    for fd in (0, 1, 2):
+        try:
+            return f"tty:{os.ttyname(fd)}"
+        except OSError:
+            continue
+    for var in ("TERM_SESSION_ID", "WT_SESSION", "TMUX_PANE"):
+        if os.environ.get(var):
+            return f"{var}:{os.environ[var]}"
+    return f"dir:{os.getcwd()}"
+
+
+def scope() -> str:
+    client = _client.get()
+    return client.scope if client else local_scope()

@@ -1,0 +1,207 @@
+"""The thin client: hand `dos run` to the warm kernel (starting it if needed) and relay its output.
+
+Imports only the standard library on the way in. Whenever the kernel cannot serve a request, the client says
+so on stderr and the command runs in this process instead, with the same stdin."""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dos.context import display_env, local_scope
+from dos.kernel.protocol import fingerprint, owned_by_me, send, socket_path
+
+START_TIMEOUT_S = 90.0
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+
+
+def notice(message: str) -> None:
+    sys.stderr.write(f"dos: {message}\n")
+    sys.stderr.flush()
+
+
+def enabled(argv: list[str]) -> bool:
+    if os.environ.get("DOS_KERNEL", "1").lower() in ("0", "false", "no", "off"):
+        return False
+    return not {"--no-kernel", "--help", "-h"} & set(argv)
+
+
+def _state() -> Path:
+    from dos.adapters.paths import resolve_paths
+
+    return resolve_paths().state
+
+
+def _connect(path: Path) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+        return sock
+    except OSError:
+        sock.close()
+        return None
+
+
+def request(state: Path, frame: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:
+    """Send one frame to a running kernel and read one reply; None if no kernel answers."""
+    path = socket_path(state)
+    if not owned_by_me(path):
+        return None
+    sock = _connect(path)
+    if sock is None:
+        return None
+    try:
+        with sock:
+            sock.settimeout(timeout)
+            send(sock, frame)
+            line = sock.makefile("rb").readline()
+        return json.loads(line) if line else None
+    except (OSError, ValueError):  # the kernel went away mid-answer
+        return None
+
+
+def _idle_seconds() -> float:
+    try:
+        from dos.bootstrap import build
+
+        return 60.0 * float(build().settings["kernel_idle_minutes"])
+    except Exception:  # a broken config.yaml must not stop the kernel: the command itself will report it
+        return 900.0
+
+
+def start(state: Path) -> bool:
+    """Start a kernel for this DOS_HOME unless one answers; wait until it is warm. True when one is up."""
+    state.mkdir(parents=True, exist_ok=True)
+    path = socket_path(state)
+    with open(state / "kernel.start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two clients starting at once start one kernel
+        if request(state, {"op": "ping"}):
+            return True
+        if path.exists() or path.is_symlink():
+            if not owned_by_me(path):
+                notice(f"the kernel socket {path} belongs to another user; not using it")
+                return False
+            path.unlink()  # stale: nobody answers on it
+        log = open(state / "kernel.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dos.kernel", "--state", str(state), "--idle", str(_idle_seconds())],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                notice(f"the kernel did not start (exit {proc.returncode}; see {state / 'kernel.log'})")
+                return False
+            if path.exists() and request(state, {"op": "ping"}):
+                return True
+            time.sleep(0.05)
+        notice(f"the kernel did not become ready in {START_TIMEOUT_S:.0f}s")
+        return False
+
+
+def stop(state: Path, timeout: float = 30.0) -> int | None:
+    """Ask the kernel to stop; wait until its socket is gone. The pid that stopped, or None."""
+    reply = request(state, {"op": "stop"})
+    if not reply:
+        return None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and request(state, {"op": "ping"}):
+        time.sleep(0.05)
+    return int(reply["stopping"])
+
+
+def _restore_stdin(data: bytes) -> None:
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
+
+
+def run_in_kernel(argv: list[str]) -> int | None:
+    """Run `dos ARGV` in the kernel and return its exit code; None means "run it in this process"."""
+    if not enabled(argv):
+        return None
+    stdin_tty = sys.stdin is not None and sys.stdin.isatty()
+    stdin = b"" if stdin_tty or sys.stdin is None else sys.stdin.buffer.read()
+    _restore_stdin(stdin)  # whatever happens below, an in-process fallback reads the same bytes
+    try:
+        state = _state()
+    except Exception:  # e.g. an unusable DOS_HOME: the command itself will say what is wrong
+        return None
+    env = display_env()
+    if sys.stdout.isatty() and "COLUMNS" not in env:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        env |= {"COLUMNS": str(size.columns), "LINES": str(size.lines)}
+    frame = {
+        "op": "run", "fingerprint": fingerprint(), "argv": argv, "cwd": os.getcwd(), "scope": local_scope(),
+        "env": env, "stdin": base64.b64encode(stdin).decode(),
+        "ttys": {"stdin": stdin_tty, "stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
+    }
+    for attempt in range(2):
+        if not start(state):
+            return None
+        sock = _connect(socket_path(state))
+        if sock is None:
+            notice("the kernel went away; running in this process")
+            return None
+        with sock:
+            send(sock, frame)
+            code = _relay(sock)
+        if code != "version":
+            return code if isinstance(code, int) else None
+        if attempt == 0:
+            stop(state)  # a kernel of another DOS version or environment: replace it
+    return None
+
+
+def _relay(sock: socket.socket) -> int | str | None:
+    """Copy the kernel's frames to this process's streams until the exit code arrives."""
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    reader = sock.makefile("rb")
+    cancelled = False
+    while True:
+        try:
+            line = reader.readline()
+            if not line:
+                notice("the kernel stopped mid-turn; running in this process")
+                return None
+            frame = json.loads(line)
+            if "o" in frame:
+                sys.stdout.write(frame["o"])
+                sys.stdout.flush()
+            elif "e" in frame:
+                sys.stderr.write(frame["e"])
+                sys.stderr.flush()
+            elif "exit" in frame:
+                return int(frame["exit"])
+            elif frame.get("refused") == "version":
+                return "version"
+            elif "refused" in frame:
+                notice(f"the kernel refused: {frame['refused']}; running in this process")
+                return None
+        except KeyboardInterrupt:
+            if cancelled:  # a second Ctrl-C: stop waiting for the kernel to wind the turn up
+                return EXIT_INTERRUPTED
+            cancelled = True
+            try:
+                send(sock, {"op": "cancel"})
+            except OSError:
+                return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            try:
+                send(sock, {"op": "cancel"})
+            except OSError:
+                pass
+            return EXIT_BROKEN_PIPE

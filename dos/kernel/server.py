@@ -1,0 +1,206 @@
+"""The kernel process: warm up once, then run each client's command in a thread of its own."""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import fcntl
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from dos.context import Client, set_client
+from dos.kernel import streams
+from dos.kernel.protocol import fingerprint, send, socket_path
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
+def _interrupt(thread: threading.Thread) -> None:
+    """Raise KeyboardInterrupt inside `thread`, as Ctrl-C would in a process of its own."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(KeyboardInterrupt))
+
+
+def _clear_interrupt(thread: threading.Thread) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), None)
+
+
+class Kernel:
+    def __init__(self, state: Path, idle_s: float):
+        self.state = state
+        self.idle_s = idle_s
+        self.path = socket_path(state)
+        self.fingerprint = fingerprint()
+        self.started = time.time()
+        self.active = 0
+        self.served = 0
+        self.last_activity = time.monotonic()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.command: Any = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Import what a turn needs and load the embedded model, so requests pay for neither."""
+        import typer.main
+
+        from dos.bootstrap import warm_up
+        from dos.cli.app import app
+
+        self.command = typer.main.get_command(app)
+        warm_up()
+
+    def serve(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        lock = open(self.state / "kernel.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("dos kernel: another kernel is running for this DOS_HOME", file=sys.stderr)
+            return
+        self.warm_up()
+        streams.install()
+        listener = self._listen()
+        inode = os.stat(self.path).st_ino
+        (self.state / "kernel.pid").write_text(f"{os.getpid()}\n")
+        print(f"dos kernel {os.getpid()} ready on {self.path} in {time.time() - self.started:.2f}s", flush=True)
+        listener.settimeout(1.0)
+        try:
+            while not self.stopping.is_set() and not self._idle() and self._still_mine(inode):
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        finally:
+            listener.close()
+            if os.path.exists(self.path) and os.stat(self.path).st_ino == inode:
+                os.unlink(self.path)  # only our own socket: a newer kernel may already own the path
+            while self.active:  # let running turns finish
+                time.sleep(0.05)
+            print(f"dos kernel {os.getpid()} stopped after {self.served} request(s)", flush=True)
+
+    def _listen(self) -> socket.socket:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        if tmp.exists():
+            tmp.unlink()
+        old_umask = os.umask(0o177)  # the socket is born 0600: only this user can connect
+        try:
+            listener.bind(str(tmp))
+        finally:
+            os.umask(old_umask)
+        listener.listen(64)
+        os.replace(tmp, self.path)
+        return listener
+
+    def _still_mine(self, inode: int) -> bool:
+        """False once the socket path is gone or belongs to a newer kernel: this one is orphaned."""
+        try:
+            return os.stat(self.path).st_ino == inode
+        except OSError:
+            return False
+
+    def _idle(self) -> bool:
+        with self.lock:
+            return self.active == 0 and time.monotonic() - self.last_activity > self.idle_s
+
+    # -- requests --------------------------------------------------------------------------------------
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            if _peer_uid(conn) != os.getuid():
+                send(conn, {"refused": "this kernel serves only its own user"})
+                return
+            reader = conn.makefile("rb")
+            line = reader.readline()
+            try:
+                request = json.loads(line) if line else {}
+            except ValueError:
+                return
+            op = request.get("op")
+            if op == "ping":
+                send(conn, self.status())
+            elif op == "stop":
+                self.stopping.set()
+                send(conn, {"stopping": os.getpid()})
+            elif op == "run":
+                if request.get("fingerprint") != self.fingerprint:
+                    send(conn, {"refused": "version"})
+                    return
+                self._run(conn, reader, request)
+
+    def status(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "fingerprint": self.fingerprint, "uptime_s": round(time.time() - self.started, 1),
+                "active": self.active, "served": self.served, "socket": str(self.path), "idle_s": self.idle_s}
+
+    def _run(self, conn: socket.socket, reader: Any, request: dict[str, Any]) -> None:
+        with self.lock:
+            self.active += 1
+        worker = threading.current_thread()
+        running = threading.Lock()
+        state = {"running": True}
+
+        def watch_for_cancel() -> None:
+            for line in reader:  # a cancel frame, or the client hanging up, interrupts the turn
+                if b"cancel" not in line:
+                    continue
+                break
+            with running:
+                if state["running"]:
+                    _interrupt(worker)
+
+        client = streams.ClientIO(conn, base64.b64decode(request.get("stdin") or ""), request.get("ttys") or {})
+        code = 1
+        try:
+            set_client(Client(cwd=request["cwd"], scope=request["scope"], env=request.get("env") or {}))
+            streams.attach(client)
+            threading.Thread(target=watch_for_cancel, daemon=True).start()
+            code = self._execute(request["argv"])
+        finally:
+            with running:
+                state["running"] = False
+                _clear_interrupt(worker)
+            streams.attach(None)
+            with self.lock:
+                self.active -= 1
+                self.served += 1
+                self.last_activity = time.monotonic()
+        try:
+            send(conn, {"exit": code})
+        except OSError:
+            pass  # the client left
+
+    def _execute(self, argv: list[str]) -> int:
+        from dos.cli.errors import guarded
+
+        try:
+            guarded(lambda: self.command.main(args=argv, prog_name="dos", standalone_mode=False))
+        except SystemExit as done:
+            return done.code if isinstance(done.code, int) else 1
+        except KeyboardInterrupt:  # a cancel that landed outside the command's own handling
+            return 130
+        return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dos.kernel")
+    parser.add_argument("--state", required=True, type=Path)
+    parser.add_argument("--idle", type=float, default=900.0, help="seconds without a request before exiting")
+    args = parser.parse_args(argv)
+    Kernel(args.state, args.idle).serve()
+    for stream in (sys.__stdout__, sys.__stderr__):
+        stream.flush()
+    os._exit(0)  # skip interpreter teardown: llama.cpp's destructors fail noisily when run that late
