@@ -153,3 +153,23 @@ def test_no_hooks_configured_costs_no_runner_call():
     memory, model = FakeMemory(), ScriptedModel(["x"])
     TurnRunner(FakeSkills(SKILL), model, memory, TickClock(), hooks=Hooks(Boom())).run(TurnRequest("summarize", "a"))
     assert [e.kind for e in memory.events] == ["prompt", "response"]
+
+
+def test_secrets_in_a_hook_reason_never_reach_the_terminal(tmp_path):
+    key = "sk-ant-" + "a1b2c3d4e5f6g7h8i9j0"
+    hook = script(tmp_path, "leak.sh", f"echo 'found {key} in prompt' >&2\nexit 2\n")
+    crash = script(tmp_path, "crash.sh", f"echo 'token {key}' >&2\nexit 1\n")
+    memory, notes = FakeMemory(), []
+    with pytest.raises(HookBlocked) as err:
+        turn([cmd("UserPromptSubmit", crash), cmd("UserPromptSubmit", hook)], ScriptedModel(["x"]), memory,
+             notes).run(TurnRequest("summarize", "hi"))
+    assert key not in err.value.message and "[REDACTED]" in err.value.message
+    assert notes and all(key not in n for n in notes)
+
+
+def test_session_start_continue_false_stops_before_the_prompt_is_sent(tmp_path):
+    stop = script(tmp_path, "s.sh", "echo '{\"continue\": false, \"stopReason\": \"maintenance window\"}'\n")
+    model = ScriptedModel(["x"])
+    with pytest.raises(HookBlocked, match="maintenance window"):
+        turn([cmd("SessionStart", stop)], model, FakeMemory()).run(TurnRequest("summarize", "hi"))
+    assert model.calls == []

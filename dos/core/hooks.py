@@ -23,6 +23,7 @@ from typing import Any
 from dos.core.domain import Event
 from dos.core.errors import HookBlocked
 from dos.core.ports import HookRunner, MemoryLog
+from dos.core.redact import redact
 
 EVENTS = ("SessionStart", "UserPromptSubmit", "PreModelCall", "PreToolUse", "PostToolUse", "Stop", "SessionEnd",
           "Error")
@@ -506,9 +507,9 @@ class Hooks:
         outcomes = self.runner.run(chosen, payload)
         decision = merge(event, outcomes, _str(payload.get("prompt")))
         for line in decision.warnings:
-            self.notify(line)
+            self.notify(redact(line))
         for line in decision.messages:
-            self.notify(f"{event} hook: {line}")
+            self.notify(redact(f"{event} hook: {line}"))
         return decision
 
     def session(self, *, session_id: str, turn_id: str, skill: str | None, pack: str | None, model: str | None,
@@ -570,6 +571,8 @@ class HookSession:
         return d
 
     def submit(self, prompt: str) -> PromptGate:
+        if self.stopped:  # a SessionStart hook said `continue: false`
+            return PromptGate(prompt, True, self.stop_reason or "stopped by a SessionStart hook")
         d = self.fire("UserPromptSubmit", prompt=prompt)
         if d.blocked or self.stopped:
             reason = d.reason or self.stop_reason or "blocked by a hook"
@@ -583,7 +586,7 @@ class HookSession:
         """The error to raise for a blocked prompt or model call; the session ends first."""
         self.end()
         reason = " / ".join(ln.strip() for ln in gate.reason.splitlines() if ln.strip()) or "no reason given"
-        return HookBlocked(f"a {event} hook blocked this turn: {reason}")
+        return HookBlocked(redact(f"a {event} hook blocked this turn: {reason}"))
 
     def messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`messages` with the context SessionStart and UserPromptSubmit hooks added, in the system prompt."""
@@ -613,7 +616,7 @@ class HookSession:
         """Stop, after the response is on record. A block here (keep going) has no next turn in `dos run`."""
         d = self.fire("Stop", stop_hook_active=False, last_assistant_message=text, duration_s=round(duration_s, 3))
         for reason in d.feedback:
-            self.hooks.notify(f"Stop hook asked to continue ({first_line(reason)}); `dos run` is one turn")
+            self.hooks.notify(redact(f"Stop hook asked to continue ({first_line(reason)}); `dos run` is one turn"))
         return d
 
     def failed(self, error: str, error_type: str = "model") -> None:
