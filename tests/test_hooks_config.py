@@ -154,3 +154,26 @@ def test_matchers_select_by_tool_skill_and_pack():
     assert [s.target for s in select(specs, pre)] == ["a", "c"]
     prompt = build_event("UserPromptSubmit", session_id="s", cwd="/", prompt="x", skill="summarize")
     assert matches(HookSpec("UserPromptSubmit", "command", "x", "t", matcher="Bash"), prompt)  # no matcher field
+
+
+def test_python_hooks_from_the_dos_hooks_entry_point_group(tmp_path, monkeypatch):
+    from dos.adapters.command_hooks import HookProcessRunner
+
+    (tmp_path / "acme_hooks.py").write_text(
+        "def ticket(event):\n    return {'hookSpecificOutput': {'additionalContext': 'ticket ACME-1'}}\n")
+    dist = tmp_path / "acme_hooks-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-hooks\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[dos.hooks]\nUserPromptSubmit.ticket = acme_hooks:ticket\n"
+                                           "NotAnEvent = acme_hooks:ticket\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    c = config(tmp_path)
+    (tmp_path / "config" / "hooks.yaml").write_text(
+        "entry_points: true\nhooks:\n  Stop:\n    - hooks: [{type: python, entry_point: UserPromptSubmit.ticket}]\n")
+    specs, problems = c.load()
+    assert [(s.event, s.target) for s in specs] == [("UserPromptSubmit", "entry-point:UserPromptSubmit.ticket"),
+                                                    ("Stop", "entry-point:UserPromptSubmit.ticket")]
+    assert any("NotAnEvent" in p for p in problems)
+    payload = build_event("UserPromptSubmit", session_id="s", cwd="/", prompt="x")
+    outcome = HookProcessRunner(lambda: (specs, [])).run(specs[:1], payload)[0]
+    assert outcome.output == {"hookSpecificOutput": {"additionalContext": "ticket ACME-1"}}
