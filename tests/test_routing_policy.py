@@ -114,3 +114,11 @@ def test_every_model_is_either_in_the_chain_satisfying_all_constraints_or_remove
     for verdict in decision.removed():
         assert verdict.reason and verdict.constraint
     assert decide(catalog, request).names == decision.names  # deterministic
+
+
+def test_a_skill_model_goes_first_but_the_command_line_model_is_exact():
+    request = merge([("skill", {"model": "gpt-4o-mini"}), ("command line", {"prefer": "best"})])
+    assert request.pin is None and request.first == "gpt-4o-mini"
+    assert decide(CATALOG, request).names == ["gpt-4o-mini", "claude-opus", "mistral-small", "local/smollm2"]
+    request = merge([("skill", {"model": "gpt-4o-mini"}), ("command line", {"model": "mistral-small"})])
+    assert decide(CATALOG, request).names == ["mistral-small"]

@@ -131,10 +131,11 @@ def events(dos_home) -> list[dict]:
 
 @pytest.mark.model
 def test_all_cloud_attempts_failing_fall_back_to_local_and_say_so(dos, dos_home, tmp_path):
+    write_skill(tmp_path / ".dos" / "skills", "ask")
     with FakeProvider({"cloud-us": ["429"], "cloud-eu": ["500"]}) as server:
         write_models_yaml(dos_home, fake_models_yaml(server.url))
-        explain = dos("route", "explain", "summarize", "--prefer", "best", "--json")
-        run = dos("run", "summarize", "--prefer", "best", "--max-tokens", "4", "--temperature", "0", "--json", "hi")
+        explain = dos("route", "explain", "ask", "--prefer", "best", "--json")
+        run = dos("run", "ask", "--prefer", "best", "--max-tokens", "4", "--temperature", "0", "--json", "hi")
         assert run.code == 0, run.err
         assert server.requests == ["cloud-us", "cloud-eu"]
     assert "all cloud attempts failed" in run.err and "falling back to local/smollm2" in run.err

@@ -76,8 +76,9 @@ class RouteRequest:
     max_price: float | None = None  # USD per million tokens, input and output each
     min_context: int | None = None
     prefer: str = DEFAULT_PREFERENCE
-    pin: str | None = None  # exactly this model, no fallback
+    pin: str | None = None  # exactly this model, no fallback (the command line's --model)
     sources: tuple[str, ...] = ()  # where the constraints came from, for explanations
+    first: str | None = None  # tried first if it passes, the rest still follow (a skill's or pack's model)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -88,6 +89,7 @@ class RouteRequest:
             "min_context": self.min_context,
             "prefer": self.prefer,
             "pin": self.pin,
+            "first": self.first,
             "sources": list(self.sources),
         }
 
@@ -194,13 +196,14 @@ def merge(layers: Iterable[tuple[str, dict[str, Any]]]) -> RouteRequest:
 
     Hard constraints only ever narrow: allowed sovereignty classes intersect, required capabilities and tags
     add up, the lowest max price wins. So a skill that allows only `local` stays local whatever the command
-    line says. Preference and pinned model: the most specific source that sets one wins."""
+    line says. Preference: the most specific source that sets one wins. A model named by the command line is a
+    pin (exactly that model); named by a skill, its pack or the config it is only tried first."""
     sovereignty: frozenset[str] | None = None
     capabilities: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     max_price: float | None = None
     min_context: int | None = None
-    prefer, pin = DEFAULT_PREFERENCE, None
+    prefer, pin, first = DEFAULT_PREFERENCE, None, None
     sources: list[str] = []
     for origin, layer in layers:
         if not layer:
@@ -216,8 +219,11 @@ def merge(layers: Iterable[tuple[str, dict[str, Any]]]) -> RouteRequest:
         if layer.get("min_context") is not None:
             min_context = max(min_context or 0, layer["min_context"])
         prefer = layer.get("prefer") or prefer
-        pin = layer.get("model") or pin
-    return RouteRequest(sovereignty, capabilities, tags, max_price, min_context, prefer, pin, tuple(sources))
+        if origin == "command line":
+            pin = layer.get("model") or pin
+        else:
+            first = layer.get("model") or first
+    return RouteRequest(sovereignty, capabilities, tags, max_price, min_context, prefer, pin, tuple(sources), first)
 
 
 # -- deciding ------------------------------------------------------------------------------------------
@@ -282,8 +288,11 @@ def decide(catalog: Iterable[ModelEntry], request: RouteRequest) -> RouteDecisio
             kept.append(entry)
     kept.sort(key=_sort_key(request.prefer))
     why = "pinned" if request.pin else _WHY.get(request.prefer, request.prefer)
+    if request.first and not request.pin and any(e.name == request.first for e in kept):
+        kept.sort(key=lambda e: e.name != request.first)  # stable: the rest keep the preference's order
     for position, entry in enumerate(kept, 1):
-        verdicts[entry.name] = Verdict(entry.name, True, f"#{position}: {why}")
+        reason = "the skill's model, first" if entry.name == request.first and position == 1 and not request.pin else why
+        verdicts[entry.name] = Verdict(entry.name, True, f"#{position}: {reason}")
     ordered = [verdicts[e.name] for e in kept] + [v for v in verdicts.values() if not v.kept]
     return RouteDecision(request, tuple(ordered), tuple(kept))
 
@@ -361,14 +370,21 @@ def request_for(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, 
     ])
 
 
-def plan(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any] | None = None) -> RouteDecision:
-    """Decide a turn's route (no model call). A pinned model the catalog lacks is taken as given (adhoc), still
-    subject to every hard constraint. NoRoute if nothing is left."""
+def explain(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any] | None = None) -> RouteDecision:
+    """Decide a turn's route (no model call), even an empty one. A pinned model the catalog lacks is taken as
+    given (adhoc), still subject to every hard constraint."""
     request = request_for(skill, catalog, command_line)
     entries = list(catalog.entries())
-    if request.pin and not any(e.name == request.pin for e in entries):
-        entries.append(catalog.adhoc(request.pin))
-    return require(decide(entries, request), skill.name)
+    for name in (request.pin, request.first):
+        if name and not any(e.name == name for e in entries):
+            entries.append(catalog.adhoc(name))
+    return decide(entries, request)
+
+
+def plan(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any] | None = None) -> RouteDecision:
+    """`explain`, or NoRoute if nothing is left. `dos route explain` and `dos run` share this, so the order
+    explained is the order run."""
+    return require(explain(skill, catalog, command_line), skill.name)
 
 
 class RoutedCall:
