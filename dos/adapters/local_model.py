@@ -57,9 +57,9 @@ def load(name: str) -> _Loaded:
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-            llama = Llama(
-                model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=os.cpu_count() or 1, verbose=False
-            )
+            # llama.cpp's default thread count (half the cores): all cores collapses under any other load,
+            # from 61 to 5 tokens/s on 2 cores in docs/benchmarks.md.
+            llama = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, verbose=False)
             eos = llama.token_eos()
             formatter = Jinja2ChatFormatter(
                 template=llama.metadata["tokenizer.chat_template"],

@@ -91,6 +91,80 @@ def probe(script: str, runs: int, env: dict, *args: str) -> dict:
     return {k: statistics.median(r[k] for r in results) for k in results[0]}
 
 
+def timed_runs(cmds: list[list[str]], env: dict, parallel: bool) -> float:
+    """Wall time of running every command in `cmds`, one after another or all at once."""
+    start = time.perf_counter()
+    if parallel:
+        procs = [subprocess.Popen(c, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  env=env) for c in cmds]
+        failed = [p.communicate()[1] for p in procs if p.wait() != 0]
+    else:
+        failed = [p.stderr for c in cmds if (p := subprocess.run(c, capture_output=True, env=env)).returncode]
+    if failed:
+        raise SystemExit(f"a run failed: {failed[0].decode()[-500:]}")
+    return time.perf_counter() - start
+
+
+def overhead(cmd: list[str], runs: int, env: dict) -> tuple[float, float]:
+    """Median wall time of a `dos run --json` and median of (wall - the turn's own model time)."""
+    walls, extra = [], []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, env=env, stdin=subprocess.DEVNULL)
+        wall_s = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()[-500:]}")
+        if i:
+            walls.append(wall_s)
+            extra.append(wall_s - json.loads(proc.stdout)["duration_s"])
+    return statistics.median(walls), statistics.median(extra)
+
+
+def kernel_rows(dos: list[str], runs: int, env: dict, sequential: int, parallel: int) -> list[tuple[str, str, str]]:
+    warm_env, cold_env = env | {"DOS_KERNEL": "1"}, env | {"DOS_KERNEL": "0"}
+    tiny = [*dos, "run", "explain", "--json", "--temperature", "0", "--max-tokens", "8", "what is a file"]
+    piped = [*dos, "run", "explain", "--temperature", "0", "--max-tokens", "8", "what is a file"]
+    subprocess.run([*dos, "kernel", "start"], env=warm_env, capture_output=True, check=True)
+    rows = []
+    cold_wall, cold_extra = overhead(tiny, runs, cold_env)
+    warm_wall, warm_extra = overhead(tiny, runs, warm_env)
+    rows += [
+        ("`dos run` (8 tokens), no kernel", ms(cold_wall), f"overhead beyond the model's own time: {ms(cold_extra)}"),
+        ("`dos run` (8 tokens), warm kernel", ms(warm_wall), f"overhead beyond the model's own time: {ms(warm_extra)}"
+         " (target < 50 ms)"),
+    ]
+    with_kernel = timed_runs([piped] * sequential, warm_env, parallel=False)
+    sample = max(1, sequential // 10)
+    without = timed_runs([piped] * sample, cold_env, parallel=False) * sequential / sample
+    rows += [
+        (f"{sequential} sequential piped runs, warm kernel", f"{with_kernel:.1f} s", ""),
+        (f"{sequential} sequential piped runs, no kernel", f"{without:.1f} s",
+         f"{sample} runs measured, scaled; kernel is {without / with_kernel:.1f}x faster (target >= 10x)"),
+        (f"{parallel} parallel runs, warm kernel", f"{timed_runs([piped] * parallel, warm_env, True):.1f} s", ""),
+        (f"{parallel} parallel runs, no kernel", f"{timed_runs([piped] * parallel, cold_env, True):.1f} s", ""),
+    ]
+    subprocess.run([*dos, "kernel", "stop"], env=warm_env, capture_output=True)
+    return rows
+
+
+def peer_rows(runs: int, env: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    bare = ("import litellm; litellm.completion(model='gpt-4o-mini', mock_response='hi', "
+            "messages=[{'role': 'user', 'content': 'hi'}])")
+    bare_env = env | {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    rows.append(("bare `python -c 'import litellm; litellm.completion(...)'`", ms(wall([PY, "-c", bare], runs, bare_env)),
+                 "mock response: LiteLLM's own floor per process"))
+    llm = BIN / "llm"
+    if llm.exists():
+        home = Path(tempfile.mkdtemp(prefix="llm-bench-"))
+        llm_env = env | {"LLM_USER_PATH": str(home)}
+        rows.append(("`llm -m SmolLM2 'Say hello.'` (peer CLI, same model)",
+                     ms(wall([str(llm), "-m", "SmolLM2", "Say hello."], runs, llm_env)),
+                     "llm has no max-tokens option for this model: it runs to the end of the answer"))
+        shutil.rmtree(home, ignore_errors=True)
+    return rows
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -98,9 +172,11 @@ def ms(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per row (median reported)")
+    parser.add_argument("--sequential", type=int, default=100, help="piped runs one after another")
+    parser.add_argument("--parallel", type=int, default=16, help="runs at once")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="dos-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home), "DOS_KERNEL": "0"}
     dos = [str(BIN / "dos")]
     rows: list[tuple[str, str, str]] = []
     try:
@@ -108,7 +184,7 @@ def main() -> None:
         rows.append(("`dos --version`", ms(wall([*dos, "--version"], args.runs, env)), "target < 60 ms (issue 12)"))
         if (BIN / "llm").exists():
             rows.append(("`llm --version` (peer CLI)", ms(wall([str(BIN / "llm"), "--version"], args.runs, env)), ""))
-        run_cmd = [*dos, "run", "explain", "--temperature", "0", "--max-tokens", str(MAX_TOKENS), PROMPT]
+        run_cmd = [*dos, "run", "explain", "--no-kernel", "--temperature", "0", "--max-tokens", str(MAX_TOKENS), PROMPT]
         total = wall(run_cmd, args.runs, env)
         rows.append(("`dos skills list`", ms(wall([*dos, "skills", "list"], args.runs, env)), ""))
         rows.append(("`dos memory log` (after the runs above)", ms(wall([*dos, "memory", "log"], args.runs, env)), ""))
@@ -122,7 +198,7 @@ def main() -> None:
             ("  generation", ms(p["generate"]), f"{p['tokens']:.0f} tokens"),
             ("  decode speed through DOS + LiteLLM", f"{p['decode_tps']:.1f} tok/s", ""),
         ]
-        for label, kwargs in (("defaults", {}), ("DOS settings", {"n_ctx": 4096, "n_threads": os.cpu_count()})):
+        for label, kwargs in (("defaults", {}), ("all cores", {"n_ctx": 4096, "n_threads": os.cpu_count()})):
             b = probe(BARE, args.runs, env, SYSTEM, PROMPT, str(MAX_TOKENS), json.dumps(kwargs))
             rows += [
                 (f"bare llama-cpp-python ({label}): load", ms(b["model_load"]), json.dumps(kwargs) if kwargs else ""),
@@ -130,6 +206,8 @@ def main() -> None:
                 (f"bare llama-cpp-python ({label}): decode speed", f"{b['decode_tps']:.1f} tok/s",
                  f"DOS reaches {100 * p['decode_tps'] / b['decode_tps']:.0f}% of this"),
             ]
+        rows += kernel_rows(dos, args.runs, env, args.sequential, args.parallel)
+        rows += peer_rows(args.runs, env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(f"DOS benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, median of {args.runs} runs\n")
