@@ -97,3 +97,16 @@ def test_stats_per_model_and_skill_from_route_events(dos, dos_home, tmp_path):
     routes = [e for e in events(dos_home) if e["kind"] == "route"]
     assert len(routes) == 3 and SECRET not in json.dumps(routes)
     assert dos("stats", "--since", "soon").code == 2
+
+
+@pytest.mark.model
+def test_models_test_makes_one_tiny_call_and_fails_with_one_line(dos, dos_home):
+    write_models_yaml(dos_home, "discover: {localhost: false, env: false}\n")
+    ok = dos("models", "test", "local/smollm2", "--json")
+    assert ok.code == 0, ok.err
+    result = json.loads(ok.out)
+    assert result["ok"] and result["text"] and result["completion_tokens"] <= 5
+    assert ok.err == ""  # no llama.cpp teardown noise
+    bad = dos("models", "test", "local/nope")
+    assert bad.code == 4 and bad.err.startswith("dos: local/nope:") and bad.err.count("\n") == 1
+    assert not (dos_home / "data" / "memory.db").exists()  # a test call is not recorded

@@ -11,7 +11,7 @@ from typing import Any
 from dos.adapters.catalog import CatalogSource, probe_reachable, public_params
 from dos.core.domain import Skill
 from dos.core.route_stats import call_from_response, call_from_route, summarize
-from dos.core.routing import ModelEntry, RouteDecision, RouteRequest, decide, explain, require
+from dos.core.routing import RouteDecision, RouteRequest, decide, explain, require
 
 
 class RouterTools:
@@ -46,8 +46,11 @@ class RouterTools:
 
     def test(self, name: str, max_tokens: int = 5) -> dict[str, Any]:
         """One tiny call to exactly this model (no fallback), not recorded in memory."""
+        import atexit
+
         from dos.adapters.litellm_router import LiteLLMRouterGateway
 
+        atexit.register(_close_embedded)  # llama.cpp's destructors fail noisily at interpreter teardown
         entry = next((e for e in self.catalog.entries() if e.name == name), None) or self.catalog.adhoc(name)
         decision = require(decide([entry], RouteRequest(pin=name)))
         bound = LiteLLMRouterGateway(self.router_settings | {"num_retries": 0}).bind(decision)
@@ -91,5 +94,12 @@ class RouterTools:
         return summarize(calls) | {"since": cutoff}
 
 
-def entry_names(entries: list[ModelEntry]) -> list[str]:
-    return [e.name for e in entries]
+def _close_embedded() -> None:
+    import sys
+
+    local_model = sys.modules.get("dos.adapters.local_model")
+    for loaded in list(getattr(local_model, "_models", {}).values()):
+        try:
+            loaded.llama.close()
+        except Exception:  # already closed, or llama.cpp gone: nothing to free
+            pass
