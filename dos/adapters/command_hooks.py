@@ -240,11 +240,18 @@ _LOCK = threading.Lock()
 
 def resolve_function(target: str) -> Callable[..., Any]:
     """`module:function`, `path/to/file.py:function` or `entry-point:NAME` (group `dos.hooks`), imported once."""
+    key = target
+    module_ref = target.rpartition(":")[0]
+    if module_ref.endswith(".py"):  # a file: reload it when it changes (the warm kernel lives long)
+        try:
+            key = f"{target}@{Path(module_ref).expanduser().stat().st_mtime_ns}"
+        except OSError:
+            pass
     with _LOCK:
-        fn = _FUNCTIONS.get(target)
+        fn = _FUNCTIONS.get(key)
         if fn is None:
             fn = _import(target)
-            _FUNCTIONS[target] = fn
+            _FUNCTIONS[key] = fn
     return fn
 
 
