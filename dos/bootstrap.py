@@ -106,6 +106,20 @@ class Dos:
                           router=self.routing(prefer, sovereignty), hooks=self.hooks)
 
 
+    def embedded_model(self, load: bool) -> dict[str, Any]:
+        """The embedded model's file, and (if `load`) whether llama.cpp loads it and how fast."""
+        from dos.adapters import embedded
+
+        path = embedded.model_file("smollm2")
+        report: dict[str, Any] = {"file": str(path) if path else None, "hint": embedded.install_hint("smollm2")}
+        if path and load:
+            try:
+                report["load_s"] = round(embedded.probe_load("smollm2"), 3)
+            except Exception as exc:  # any failure to load is what doctor reports
+                report["error"] = f"{type(exc).__name__}: {exc}"
+        return report
+
+
 def _stderr_notice(message: str) -> None:
     import sys
 

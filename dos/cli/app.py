@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dos import __version__
-from dos.cli import config, kernel, memory, packs, run, skills
+from dos.cli import config, doctor, kernel, memory, packs, run, skills
 from dos.cli import hooks as hook_commands
 from dos.cli import models, route, stats
 from dos.cli.errors import guarded
@@ -43,6 +43,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(route.app, name="route")
 app.command("stats")(stats.stats)
 app.add_typer(kernel.app, name="kernel")
+app.command("doctor")(doctor.doctor)
 
 
 def run_app() -> None:
