@@ -12,10 +12,10 @@ from dos.cli.errors import guarded
 
 app = typer.Typer(
     name="dos",
-    help="DOS: a local-first personal AI OS for the terminal.",
+    help="DOS: a local-first personal AI OS for the terminal.\n\nQuick start: echo 'some notes' | dos run summarize",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -33,18 +33,30 @@ def main(
     """DOS: a local-first personal AI OS for the terminal."""
 
 
-app.command("run", help=run.HELP)(run.run)
-app.add_typer(memory.app, name="memory")
-app.add_typer(skills.app, name="skills")
-app.add_typer(packs.app, name="packs")
-app.add_typer(hook_commands.app, name="hooks")
-app.add_typer(config.app, name="config")
-app.add_typer(models.app, name="models")
-app.add_typer(route.app, name="route")
-app.command("stats")(stats.stats)
-app.add_typer(kernel.app, name="kernel")
-app.command("doctor")(doctor.doctor)
+# `dos --help` groups commands by area, one line and an example each.
+RUN, MEMORY, SKILLS, MODELS, HOOKS, SYSTEM = "Run", "Memory", "Skills & Packs", "Models & Routing", "Hooks", "System"
+app.command("run", help=run.HELP, rich_help_panel=RUN)(run.run)
+app.add_typer(memory.app, name="memory", rich_help_panel=MEMORY,
+              help="The memory log: search, remember, correct, export.  Example: dos memory search chmod")
+app.add_typer(skills.app, name="skills", rich_help_panel=SKILLS,
+              help="Skills you can run: list, show, validate, new.  Example: dos skills list")
+app.add_typer(packs.app, name="packs", rich_help_panel=SKILLS,
+              help="Packs of skills, hooks and policy; Claude Code plugins too.  Example: dos packs list")
+app.add_typer(models.app, name="models", rich_help_panel=MODELS,
+              help="The model catalog and reachability.  Example: dos models list")
+app.add_typer(route.app, name="route", rich_help_panel=MODELS,
+              help="Why a skill routes where it does.  Example: dos route explain summarize")
+app.command("stats", rich_help_panel=MODELS,
+            help="Calls, success, latency, tokens and cost per model and skill.  Example: dos stats --since 7d")(stats.stats)
+app.add_typer(hook_commands.app, name="hooks", rich_help_panel=HOOKS,
+              help="Hooks that fire around every turn.  Example: dos hooks list")
+app.add_typer(config.app, name="config", rich_help_panel=SYSTEM,
+              help="Settings in config.yaml.  Example: dos config set recall false")
+app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,
+              help="The warm background process behind dos run.  Example: dos kernel status")
+app.command("doctor", rich_help_panel=SYSTEM,
+            help="What DOS sees, what is broken, what to do next.  Example: dos doctor")(doctor.doctor)
 
 
 def run_app() -> None:
-    guarded(lambda: app(standalone_mode=False))
+    guarded(lambda: app(prog_name="dos", standalone_mode=False))

@@ -8,11 +8,12 @@ from pathlib import Path
 import typer
 
 from dos.bootstrap import build
+from dos.cli.complete import pack_names
 from dos.cli.output import print_json
 
 app = typer.Typer(help="Packs: bundles of skills with their hooks, MCP servers and defaults.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
-NAME = typer.Argument(..., help="The pack's name (see `dos packs list`).")
+NAME = typer.Argument(..., help="The pack's name (see `dos packs list`).", autocompletion=pack_names)
 
 
 def _store():

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
+from dos.cli.complete import skill_names
 from dos.cli.output import console, on_terminal, print_json
 from dos.core.errors import NoRoute
 from dos.core.routing import explain_empty
@@ -17,7 +18,7 @@ app = typer.Typer(help="How the router decides.", no_args_is_help=True)
 
 @app.command("explain")
 def explain(
-    skill: str = typer.Argument(..., help="The skill whose route to explain."),
+    skill: str = typer.Argument(..., help="The skill whose route to explain.", autocompletion=skill_names),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Pin a model, as `dos run --model`."),
     prefer: Optional[str] = typer.Option(None, "--prefer", help="local-first, cheapest, best or fastest."),
     sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu."),

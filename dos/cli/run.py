@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
+from dos.cli.complete import model_names, skill_names
 from dos.cli.output import AnswerStream, print_json
 from dos.context import scope as conversation_scope
 from dos.core.domain import TurnRequest
@@ -49,9 +50,10 @@ def _interrupt_on_sigterm() -> None:
 
 
 def run(
-    skill: str = typer.Argument(..., help="The skill to run (see `dos skills list`)."),
+    skill: str = typer.Argument(..., help="The skill to run (see `dos skills list`).", autocompletion=skill_names),
     text: Optional[list[str]] = typer.Argument(None, help="The prompt; stdin is appended when piped."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to use, e.g. local/smollm2."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to use, e.g. local/smollm2.",
+                                         autocompletion=model_names),
     prefer: Optional[str] = typer.Option(None, "--prefer", help="Route order: local-first, cheapest, best, fastest."),
     sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu (only narrows the skill's)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Most tokens to generate."),

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
+from dos.cli.complete import skill_names
 from dos.cli import listing
 from dos.cli.output import console, on_terminal, print_json
 
@@ -43,7 +44,7 @@ def list_skills(json_out: bool = JSON) -> None:
 
 
 @app.command("show")
-def show(name: str = typer.Argument(..., help="Skill name, or pack:skill."), json_out: bool = JSON) -> None:
+def show(name: str = typer.Argument(..., help="Skill name, or pack:skill.", autocompletion=skill_names), json_out: bool = JSON) -> None:
     """Show a skill's settings, files and instructions.  Example: dos skills show summarize"""
     skills = build().skills
     entry = skills.find(name)
@@ -113,7 +114,7 @@ def new(name: str = typer.Argument(..., help="The new skill's name: lowercase le
 
 
 @app.command("path")
-def path(name: str = typer.Argument(..., help="Skill name, or pack:skill.")) -> None:
+def path(name: str = typer.Argument(..., help="Skill name, or pack:skill.", autocompletion=skill_names)) -> None:
     """Print the folder of the skill that NAME resolves to.  Example: cd "$(dos skills path summarize)\""""
     entry = build().skills.find(name)
     typer.echo(str(entry.path.parent if entry.source.kind == "skill" else entry.path))

@@ -1,0 +1,54 @@
+"""`dos --help` groups commands by area; shell completion offers skill, pack and model names."""
+
+from __future__ import annotations
+
+import pytest
+
+PANELS = {
+    "Run": ["run"],
+    "Memory": ["memory"],
+    "Skills & Packs": ["skills", "packs"],
+    "Models & Routing": ["models", "route", "stats"],
+    "Hooks": ["hooks"],
+    "System": ["config", "kernel", "doctor"],
+}
+
+
+def panel_of(help_text: str) -> dict[str, str]:
+    """command -> the panel it is listed under, read from rich's boxed help."""
+    where, panel = {}, None
+    for line in help_text.splitlines():
+        if line.startswith("╭─"):
+            panel = line.strip("╭─╮ ").split(" ─")[0].strip()
+        elif line.startswith("│ ") and panel:
+            words = line.strip("│ ").split()
+            if words and words[0].isidentifier():
+                where.setdefault(words[0], panel)
+    return where
+
+
+def test_help_groups_every_command_by_area_with_an_example(dos):
+    run = dos("--help", env={"COLUMNS": "200"})
+    assert run.code == 0
+    where = panel_of(run.out)
+    for panel, commands in PANELS.items():
+        for command in commands:
+            assert where.get(command) == panel, (command, panel, where)
+    assert run.out.count("Example: dos ") >= 10
+
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [("dos run summ", "summarize"), ("dos packs show wri", "writing"), ("dos run x --model local/sm", "local/smollm2"),
+     ("dos skills show commit", "commit-message")],
+)
+def test_completion_offers_names(dos, words, expected):
+    run = dos(env={"_DOS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)})
+    assert run.code == 0, run.err
+    assert expected in run.out.split()
+
+
+def test_completion_scripts_exist_for_bash_zsh_fish(dos):
+    for shell in ("bash", "zsh", "fish"):
+        run = dos("--show-completion", shell)
+        assert run.code == 0 and "_DOS_COMPLETE" in run.out, shell
