@@ -52,6 +52,7 @@ def test_summarize_from_stdin_answers_and_logs_the_turn(dos, dos_home):
 def test_streamed_plain_output_matches_the_logged_response(dos, dos_home):
     run = dos("run", "explain", "what does chmod 600 do", *FAST)
     assert run.code == 0, run.err
+    assert run.err == ""  # nothing else on stderr, not even a destructor's complaint at exit
     assert run.out.strip()
     assert "\x1b[" not in run.out  # a pipe gets plain text
     response = [e for e in memory_events(dos_home) if e["kind"] == "response"][0]

@@ -4,6 +4,7 @@ custom provider `local` (model `local/smollm2`). Imported only when a model is c
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -42,6 +43,15 @@ class _Loaded:
 
 _models: dict[str, _Loaded] = {}
 _models_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free the models while llama.cpp is still intact: left to interpreter teardown, its destructor fails
+    noisily on stderr."""
+    for loaded in _models.values():
+        loaded.llama.close()
+    _models.clear()
 
 
 def load(name: str) -> _Loaded:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
 
 
@@ -21,7 +20,8 @@ def console() -> Any:
     from dos.context import display_env
 
     environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
-    return Console(highlight=False, file=sys.stdout, _environ=environ | display_env())
+    stdout = getattr(sys.stdout, "bound", lambda: sys.stdout)()  # in the kernel: this request's client
+    return Console(highlight=False, file=stdout, _environ=environ | display_env())
 
 
 def print_json(value: Any) -> None:
@@ -29,7 +29,8 @@ def print_json(value: Any) -> None:
 
 
 class AnswerStream:
-    """Shows a streamed answer: raw text as it arrives on a pipe, live-rendered Markdown on a terminal."""
+    """Shows a streamed answer: raw text as it arrives on a pipe; on a terminal, a spinner until the first
+    token (imports and the first model load can take seconds), then live-rendered Markdown."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
@@ -40,12 +41,12 @@ class AnswerStream:
         if not self.quiet and on_terminal():
             from rich.live import Live
             from rich.markdown import Markdown
+            from rich.spinner import Spinner
 
             self._markdown = Markdown
-            # Refreshed from this thread only (no refresh thread), at most 12 times a second.
-            self._live = Live(console=console(), auto_refresh=False, vertical_overflow="visible")
+            waiting = Spinner("dots", text="[dim]waiting for the model…[/]")
+            self._live = Live(waiting, console=console(), refresh_per_second=12, vertical_overflow="visible")
             self._live.__enter__()
-            self._shown = 0.0
         return self
 
     def write(self, piece: str) -> None:
@@ -53,10 +54,7 @@ class AnswerStream:
         if self.quiet:
             return
         if self._live is not None:
-            now = time.monotonic()
-            if now - self._shown >= 1 / 12:
-                self._live.update(self._markdown(self.text), refresh=True)
-                self._shown = now
+            self._live.update(self._markdown(self.text))
         else:
             sys.stdout.write(piece)
             sys.stdout.flush()

@@ -36,6 +36,11 @@ class _Out(io.TextIOBase):
     def _client(self) -> ClientIO | None:
         return getattr(_local, "client", None)
 
+    def bound(self) -> Any:
+        """A stream that writes to this thread's client from any thread (rich's refresh thread, say)."""
+        client = self._client()
+        return _Bound(client, self.key, self) if client else self.original
+
     def write(self, text: str) -> int:
         client = self._client()
         if client is None:
@@ -55,6 +60,22 @@ class _Out(io.TextIOBase):
         if self._client() is not None:
             raise io.UnsupportedOperation("a kernel client's stream has no file descriptor")
         return self.original.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+
+class _Bound(io.TextIOBase):
+    def __init__(self, client: ClientIO, key: str, router: _Out):
+        self.client, self.key, self.router = client, key, router
+
+    def write(self, text: str) -> int:
+        self.client.emit(self.key, text)
+        return len(text)
+
+    def isatty(self) -> bool:
+        return self.client.ttys.get(self.router.name, False)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]

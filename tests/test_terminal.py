@@ -1,0 +1,53 @@
+"""`dos run` on a real pseudo-terminal: a spinner, then the rendered answer; in-process and via the kernel."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+def run_on_tty(args: list[str], env: dict, timeout: float = 180) -> tuple[int, str]:
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "dos", *args], stdin=follower, stdout=follower, stderr=follower,
+                            env=env, close_fds=True)
+    os.close(follower)
+    out, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the program has exited
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(leader)
+    return proc.wait(timeout=30), out.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("kernel", ["0", "1"])
+def test_answer_renders_on_a_terminal(dos_home, tmp_path, kernel):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
+    env |= {"DOS_HOME": str(dos_home), "DOS_KERNEL": kernel, "TERM": "xterm-256color", "COLUMNS": "100"}
+    code, out = run_on_tty(["run", "explain", "--temperature", "0", "--max-tokens", "16", "what is a file"], env)
+    try:
+        assert code == 0, out
+        assert "waiting for the model" in out  # the spinner showed while nothing had arrived
+        plain = "".join(ch for ch in out if ch.isalnum())
+        assert len(plain) > 20  # and the answer was drawn
+        assert "Traceback" not in out
+    finally:
+        if kernel == "1":
+            subprocess.run([sys.executable, "-m", "dos", "kernel", "stop"], env=env, capture_output=True)
