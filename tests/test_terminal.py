@@ -48,6 +48,8 @@ def test_answer_renders_on_a_terminal(dos_home, tmp_path, kernel):
         plain = "".join(ch for ch in out if ch.isalnum())
         assert len(plain) > 20  # and the answer was drawn
         assert "Traceback" not in out
+        if kernel == "1":  # the first run starts the kernel, and says so while it waits
+            assert "starting the DOS kernel" in out
     finally:
         if kernel == "1":
             subprocess.run([sys.executable, "-m", "dos", "kernel", "stop"], env=env, capture_output=True)

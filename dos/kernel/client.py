@@ -30,6 +30,27 @@ def notice(message: str) -> None:
     sys.stderr.flush()
 
 
+class Progress:
+    """A one-line spinner on stderr while something slow happens; nothing at all when stderr is not a terminal."""
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, text: str):
+        self.text, self.frame = text, 0
+        self.shown = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+    def tick(self) -> None:
+        if self.shown:
+            sys.stderr.write(f"\r{self.FRAMES[self.frame % len(self.FRAMES)]} {self.text}…")
+            sys.stderr.flush()
+            self.frame += 1
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def enabled(argv: list[str]) -> bool:
     if os.environ.get("DOS_KERNEL", "1").lower() in ("0", "false", "no", "off"):
         return False
@@ -98,13 +119,18 @@ def start(state: Path) -> bool:
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
+        progress = Progress("starting the DOS kernel: LiteLLM and the model load once, later runs are fast")
         while time.monotonic() < deadline:
+            progress.tick()
             if proc.poll() is not None:
+                progress.done()
                 notice(f"the kernel did not start (exit {proc.returncode}; see {state / 'kernel.log'})")
                 return False
             if path.exists() and request(state, {"op": "ping"}):
+                progress.done()
                 return True
             time.sleep(0.05)
+        progress.done()
         notice(f"the kernel did not become ready in {START_TIMEOUT_S:.0f}s")
         return False
 
