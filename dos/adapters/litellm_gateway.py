@@ -25,13 +25,12 @@ def litellm_module() -> Any:
         from dos.adapters.litellm_import import litellm
 
         litellm.custom_provider_map = [{"provider": local_model.PROVIDER, "custom_handler": local_model.provider}]
+        litellm.register_model(local_model.cost_entries())  # free, and known to completion_cost() like any model
         _litellm = litellm
     return _litellm
 
 
 def _cost(litellm: Any, model: str, usage: Usage) -> float:
-    if model.startswith("local/"):
-        return 0.0
     try:
         prompt_cost, completion_cost = litellm.cost_per_token(
             model=model, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens

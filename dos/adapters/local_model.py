@@ -34,6 +34,15 @@ def model_file(name: str) -> Path:
     return path
 
 
+def cost_entries() -> dict[str, dict[str, Any]]:
+    """LiteLLM cost-map entries for the embedded models: zero per token, chat, their context window."""
+    return {
+        f"{PROVIDER}/{name}": {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "litellm_provider": PROVIDER,
+                               "mode": "chat", "max_input_tokens": CONTEXT_TOKENS, "max_tokens": CONTEXT_TOKENS}
+        for name in EMBEDDED
+    }
+
+
 @dataclass
 class _Loaded:
     llama: Any
