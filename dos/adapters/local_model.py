@@ -37,8 +37,10 @@ def model_file(name: str) -> Path:
 def cost_entries() -> dict[str, dict[str, Any]]:
     """LiteLLM cost-map entries for the embedded models: zero per token, chat, their context window."""
     return {
-        f"{PROVIDER}/{name}": {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "litellm_provider": PROVIDER,
-                               "mode": "chat", "max_input_tokens": CONTEXT_TOKENS, "max_tokens": CONTEXT_TOKENS}
+        f"{PROVIDER}/{name}": {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+                               "cache_creation_input_token_cost": 0.0, "cache_read_input_token_cost": 0.0,
+                               "litellm_provider": PROVIDER, "mode": "chat", "max_input_tokens": CONTEXT_TOKENS,
+                               "max_tokens": CONTEXT_TOKENS}
         for name in EMBEDDED
     }
 

@@ -46,11 +46,8 @@ class RouterTools:
 
     def test(self, name: str, max_tokens: int = 5) -> dict[str, Any]:
         """One tiny call to exactly this model (no fallback), not recorded in memory."""
-        import atexit
-
         from dos.adapters.litellm_router import LiteLLMRouterGateway
 
-        atexit.register(_close_embedded)  # llama.cpp's destructors fail noisily at interpreter teardown
         entry = next((e for e in self.catalog.entries() if e.name == name), None) or self.catalog.adhoc(name)
         decision = require(decide([entry], RouteRequest(pin=name)))
         bound = LiteLLMRouterGateway(self.router_settings | {"num_retries": 0}).bind(decision)
@@ -93,13 +90,3 @@ class RouterTools:
                 calls.append(maker(parsed, skill, model))
         return summarize(calls) | {"since": cutoff}
 
-
-def _close_embedded() -> None:
-    import sys
-
-    local_model = sys.modules.get("dos.adapters.local_model")
-    for loaded in list(getattr(local_model, "_models", {}).values()):
-        try:
-            loaded.llama.close()
-        except Exception:  # already closed, or llama.cpp gone: nothing to free
-            pass
