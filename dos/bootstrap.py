@@ -39,6 +39,13 @@ class Dos:
         return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache)
 
     @cached_property
+    def sync(self) -> Any:
+        """`dos sync` (dos.adapters.sync_targets): copies of the skills in other harnesses' folders."""
+        from dos.adapters.sync_targets import SyncTargets
+
+        return SyncTargets(self.skills, self.paths.config, self.paths.user_skills)
+
+    @cached_property
     def config_file(self) -> ConfigFile:
         return ConfigFile(self.paths.config_file)
 

@@ -91,4 +91,11 @@ class KernelError(DosError):
     exit_code = 11
 
 
+class SyncFailed(DosError):
+    """`dos sync`: one or more targets could not be read or written (each was reported on its own line);
+    the other targets were synced. (12 is `dos doctor`'s "something is broken".)"""
+
+    exit_code = 13
+
+
 EXIT_INTERRUPTED = 130
