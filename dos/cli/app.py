@@ -36,6 +36,7 @@ def main(
 # `dos --help` groups commands by area, one line and an example each.
 RUN, MEMORY, SKILLS, MODELS, HOOKS, SYSTEM = "Run", "Memory", "Skills & Packs", "Models & Routing", "Hooks", "System"
 app.command("run", help=run.HELP, rich_help_panel=RUN)(run.run)
+app.command("chat", help=(chat := __import__("dos.cli.chat", fromlist=["chat"])).HELP, rich_help_panel=RUN)(chat.chat)
 app.add_typer(memory.app, name="memory", rich_help_panel=MEMORY,
               help="The memory log: search, remember, correct, export.  Example: dos memory search chmod")
 app.add_typer(skills.app, name="skills", rich_help_panel=SKILLS,

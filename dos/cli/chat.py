@@ -1,0 +1,55 @@
+"""`dos chat`: a conversation of many turns, in a terminal REPL or from a script on stdin."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from dos.cli.complete import model_names, skill_names
+
+HELP = """Talk with DOS: many turns in one session, slash commands (/help), streamed Markdown answers.
+
+Example: dos chat -s explain    (or: dos chat < questions.txt, one turn per line)
+"""
+
+
+def chat(
+    skill: Optional[str] = typer.Option(None, "--skill", "-s", help="Start with this skill (see /skill).",
+                                        autocompletion=skill_names),
+    resume: bool = typer.Option(False, "--continue", "-c", help="Continue the last session of this terminal or folder."),
+    session: Optional[str] = typer.Option(None, "--session", help="A named session: created, or continued."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Pin a model, e.g. local/smollm2.",
+                                        autocompletion=model_names),
+    prefer: Optional[str] = typer.Option(None, "--prefer", help="Route order: local-first, cheapest, best, fastest."),
+    sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Most tokens per answer."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Do not offer past events to the model."),
+    no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in memory."),
+    vi: bool = typer.Option(False, "--vi", help="Vi key bindings (also: DOS_CHAT_KEYS=vi, or vi in ~/.inputrc)."),
+) -> None:
+    from dos.cli.repl.render import Out
+    from dos.cli.repl.session import ChatSession, Options
+    from dos.core.errors import UsageError
+
+    if resume and session:
+        raise UsageError("--continue and --session cannot be used together")
+    options = Options(skill=skill, model=model, prefer=prefer, sovereignty=sovereignty, max_tokens=max_tokens,
+                      temperature=temperature, recall=not no_memory, log=not no_log, resume=resume, session=session)
+    interactive = sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    out = Out(rich=sys.stdout.isatty())
+    chat_session = ChatSession(options, notice=out.notice)
+    if skill:
+        chat_session.skill = chat_session.resolve(skill)  # unknown skill: exit 3 before anything starts
+    if interactive:
+        from dos.cli.repl.terminal import run_terminal
+
+        code = run_terminal(chat_session, out, vi=vi)
+    else:
+        from dos.cli.repl.piped import run_piped
+
+        code = run_piped(chat_session, out)
+    if code:
+        raise typer.Exit(code)
