@@ -20,6 +20,13 @@ class Result:
     err: str
 
 
+def clean_env(dos_home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without the developer's DOS_* variables, pointed at `dos_home`, and with the
+    kernel off: a test that wants the kernel says so (DOS_KERNEL=1) and stops it afterwards."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
+    return env | {"DOS_HOME": str(dos_home), "DOS_KERNEL": "0", "NO_COLOR": "1"} | extra
+
+
 @pytest.fixture
 def dos_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
@@ -33,8 +40,7 @@ def dos(dos_home: Path, tmp_path: Path):
 
     def call(*args: str, input: str | bytes | None = None, env: dict | None = None, cwd: Path | None = None,
              timeout: float = 180) -> Result:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
-        full_env.update({"DOS_HOME": str(dos_home), "NO_COLOR": "1", "DOS_KERNEL": "0"}, **(env or {}))
+        full_env = clean_env(dos_home, **(env or {}))
         data = input.encode() if isinstance(input, str) else input
         proc = subprocess.run(
             [sys.executable, "-m", "dos", *args],

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, clean_env
 
 HEAVY = ("litellm", "llama_cpp", "mcp")
 
@@ -30,7 +30,7 @@ with open({out!r}, "w") as f:
 
 def modules_loaded_by(args: list[str], dos_home: Path, tmp_path: Path) -> set[str]:
     out = tmp_path / "modules.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(dos_home)}
+    env = clean_env(dos_home)
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.format(out=str(out)), json.dumps(args)],
         capture_output=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60,

@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from tests.conftest import clean_env
+
 PARAGRAPH = (
     "Local-first software keeps your data on your own machine. It works offline, syncs with other devices "
     "when a network is available, and gives people ownership of their work."
@@ -77,7 +79,7 @@ def test_no_log_leaves_memory_untouched(dos, dos_home):
 
 @pytest.mark.model
 def test_interrupt_mid_stream_exits_130_and_keeps_prompt_and_partial_answer(dos_home, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(dos_home)}
+    env = clean_env(dos_home)
     proc = subprocess.Popen(
         [sys.executable, "-m", "dos", "run", "explain", "--temperature", "0", "--max-tokens", "400",
          "Explain in detail how file permissions work on Linux, with many examples."],

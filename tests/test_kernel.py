@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dos.kernel.protocol import fingerprint, socket_path
+from tests.conftest import clean_env
 
 pytestmark = pytest.mark.model
 FAST = ["--temperature", "0", "--max-tokens", "8"]
@@ -50,8 +51,7 @@ def events(dos_home: Path) -> list[sqlite3.Row]:
 
 
 def popen(dos_home: Path, cwd: Path, *args: str, **env: str) -> subprocess.Popen:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
-    full |= {"DOS_HOME": str(dos_home), "DOS_KERNEL": "1", "NO_COLOR": "1"} | env
+    full = clean_env(dos_home, DOS_KERNEL="1", **env)
     return subprocess.Popen([sys.executable, "-m", "dos", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=full, cwd=cwd)
 
@@ -205,8 +205,7 @@ def test_thin_client_imports_no_typer_rich_or_litellm(kdos, dos_home, tmp_path):
         "from dos.cli.entry import main\ntry:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
         f"json.dump([code, sorted(sys.modules)], open({str(out)!r}, 'w'))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
-    env |= {"DOS_HOME": str(dos_home), "DOS_KERNEL": "1"}
+    env = clean_env(dos_home, DOS_KERNEL="1")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, env=env, cwd=tmp_path,
                           stdin=subprocess.DEVNULL, timeout=120)
     code, modules = json.loads(out.read_text())

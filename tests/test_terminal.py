@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from tests.conftest import clean_env
+
 pytestmark = pytest.mark.model
 
 
@@ -39,8 +41,8 @@ def run_on_tty(args: list[str], env: dict, timeout: float = 180) -> tuple[int, s
 
 @pytest.mark.parametrize("kernel", ["0", "1"])
 def test_answer_renders_on_a_terminal(dos_home, tmp_path, kernel):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")}
-    env |= {"DOS_HOME": str(dos_home), "DOS_KERNEL": kernel, "TERM": "xterm-256color", "COLUMNS": "100"}
+    env = clean_env(dos_home, DOS_KERNEL=kernel, TERM="xterm-256color", COLUMNS="100")
+    env.pop("NO_COLOR")
     code, out = run_on_tty(["run", "explain", "--temperature", "0", "--max-tokens", "16", "what is a file"], env)
     try:
         assert code == 0, out
