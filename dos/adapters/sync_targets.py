@@ -244,8 +244,10 @@ class SyncTargets:
             data = json.loads((root / MANIFEST).read_text("utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
-            raise StorageError(f"cannot read {root / MANIFEST}: {exc}") from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {root / MANIFEST}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise StorageError(f"{root / MANIFEST}: not a dos sync manifest ({exc}); move it away") from None
         files = data.get("files") if isinstance(data, dict) else None
         return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
 
