@@ -230,3 +230,12 @@ def test_git_target_commits(sync, dos_home, tmp_path):
     assert r.code == 0, r.err
     log = subprocess.run(["git", "-C", str(repo), "log", "--name-only", "--format=%s"], capture_output=True, text=True)
     assert "dos sync:" in log.stdout and "solo/SKILL.md" in log.stdout and ".dos-sync.json" in log.stdout
+
+
+def test_sync_commands_import_no_model_library(dos_home, tmp_path, monkeypatch):
+    from tests.test_architecture import HEAVY, modules_loaded_by
+
+    monkeypatch.setenv("HOME", str(tmp_path / "userhome"))
+    for args in (["sync", "targets"], ["sync", "gemini"], ["sync", "status", "gemini"]):
+        loaded = modules_loaded_by(args, dos_home, tmp_path)
+        assert "dos" in loaded and not loaded & set(HEAVY), args

@@ -397,8 +397,12 @@ class SyncTargets:
               on_ready: Callable[[list[Path]], None] | None = None) -> None:
         """Sync now, then again after every change to the source or a target (debounced), until `stop` is set
         or Ctrl-C. Our own writes wake it too; that round finds everything in step and changes nothing."""
+        import logging
+
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
+
+        logging.getLogger("watchdog").setLevel(logging.CRITICAL)  # no "emitter inactive" noise at Ctrl-C
 
         specs = self.resolve(names)
         stop = stop or threading.Event()
