@@ -213,6 +213,9 @@ def test_no_config_names_a_preset(sync, dos_home, home):
     assert r.code == 0, r.err
     assert (home / ".gemini" / "skills" / "solo" / "SKILL.md").is_file()
     assert (home / ".codex" / "skills" / "solo" / "scripts" / "run.sh").is_file()
+    # without sync.yaml, `dos sync` and `dos sync status` cover the presets synced before
+    r = sync("status")
+    assert r.code == 0 and [line.split(":")[0] for line in r.out.splitlines()] == ["codex", "gemini"]
 
 
 def test_git_target_commits(sync, dos_home, tmp_path):
@@ -239,3 +242,17 @@ def test_sync_commands_import_no_model_library(dos_home, tmp_path, monkeypatch):
     for args in (["sync", "targets"], ["sync", "gemini"], ["sync", "status", "gemini"]):
         loaded = modules_loaded_by(args, dos_home, tmp_path)
         assert "dos" in loaded and not loaded & set(HEAVY), args
+
+
+def test_a_file_deleted_in_a_target_is_drift_and_pull_deletes_it_in_the_source(sync, setup):
+    assert sync("shared").code == 0
+    (setup["shared"] / "mine" / "references" / "notes.md").unlink()
+    assert statuses(sync)["shared"]["mine"] == "drifted"
+    r = sync("shared")
+    assert "skip   mine/references/notes.md: deleted in the target" in r.out
+    assert not (setup["shared"] / "mine" / "references" / "notes.md").exists()
+    r = sync("pull", "shared", "mine", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["removed"] == ["references/notes.md"]
+    assert not (setup["src"] / "references" / "notes.md").exists() and (setup["src"] / "SKILL.md").is_file()
+    assert statuses(sync)["shared"]["mine"] == "in step"

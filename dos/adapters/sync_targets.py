@@ -197,10 +197,14 @@ class SyncTargets:
         names = list(dict.fromkeys(names))
         mine = self.configured()
         if not names:
-            if not mine:
+            if mine:
+                return mine
+            # no sync.yaml: the presets synced before (their folder holds a manifest)
+            used = [t for t in plan_rules.PRESETS.values() if (self.path_of(t) / MANIFEST).is_file()]
+            if not used:
                 raise UsageError(f"no targets in {self.config_file}; name one (e.g. `dos sync claude`) "
                                  "or see `dos sync targets`")
-            return mine
+            return used
         known = {t.name: t for t in self.available()}
         out = []
         for n in names:
