@@ -24,6 +24,7 @@ from dos.core.errors import DosError
 
 FENCE = '"""'
 HISTORY_FILE = "chat-history"
+HISTORY_MAX_CHARS = 20_000  # longer inputs (pastes) are not kept in the history file
 
 
 def open_block(text: str) -> bool:
@@ -57,11 +58,16 @@ def history(session: ChatSession) -> Any:
     """The prompt history file in the state folder (0600: it holds what you typed); in memory if unwritable."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
+    class CappedHistory(FileHistory):
+        def store_string(self, string: str) -> None:  # a 1 MB paste would slow every later start
+            if len(string) <= HISTORY_MAX_CHARS:
+                super().store_string(string)
+
     path = session.dos.paths.state / HISTORY_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-        return FileHistory(str(path))
+        return CappedHistory(str(path))
     except OSError:
         return InMemoryHistory()
 
