@@ -6,6 +6,7 @@ target name."""
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from typing import Any, Optional
 
@@ -152,6 +153,7 @@ def _watch(sync: Any, targets: list[str], force: bool, json_out: bool) -> None:
             elif r.error:
                 _err(f"{r.spec.name}: cannot sync: {r.error}")
             else:
+                _out(f"{time.strftime('%H:%M:%S')} {_summary(r, False)}", "bold")
                 _file_lines(r, [p for p in r.plans if p.path in r.done or p.path in new_skips], False)
         sys.stdout.flush()
 
