@@ -107,9 +107,7 @@ class Dos:
         return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router)
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
-        from dos.adapters.litellm_gateway import LiteLLMGateway
-
-        return TurnRunner(self.skills, LiteLLMGateway(), self.memory, SystemClock(),
+        return TurnRunner(self.skills, None, self.memory, SystemClock(),
                           router=self.routing(prefer, sovereignty), hooks=self.hooks)
 
 
@@ -137,7 +135,7 @@ def _stderr_notice(message: str) -> None:
 def warm_up() -> None:
     """Import LiteLLM and load the embedded model now (the kernel does this once, at start)."""
     from dos.adapters import local_model
-    from dos.adapters.litellm_gateway import litellm_module
+    from dos.adapters.litellm_setup import litellm_module
 
     litellm_module()
     local_model.load("smollm2")

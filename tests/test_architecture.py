@@ -90,7 +90,7 @@ def test_wheel_carries_builtin_content(tmp_path):
     assert "dos/cli/entry.py" in names
 
 
-@pytest.mark.parametrize("first", ["dos.adapters.local_model", "dos.adapters.litellm_gateway", "dos.bootstrap"])
+@pytest.mark.parametrize("first", ["dos.adapters.local_model", "dos.adapters.litellm_setup", "dos.bootstrap"])
 def test_litellm_cost_map_never_comes_from_the_network(first):
     """Whichever DOS module pulls LiteLLM in first, its cost map is the packaged copy (no network fetch)."""
     probe = (

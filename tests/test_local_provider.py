@@ -12,7 +12,7 @@ MESSAGES = [{"role": "user", "content": "Name one colour."}]
 
 @pytest.fixture(scope="module")
 def litellm():
-    from dos.adapters.litellm_gateway import litellm_module
+    from dos.adapters.litellm_setup import litellm_module
 
     return litellm_module()
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dos.adapters.litellm_gateway import _cost, _one_line, litellm_module
+from dos.adapters.litellm_setup import cost as litellm_cost, litellm_module, one_line
 from dos.core.domain import Chunk, Usage
 from dos.core.errors import ModelError
 from dos.core.ids import new_id
@@ -42,7 +42,7 @@ class _Attempts:
                 item = {"model": name, "ok": None, "error": None, "status": None, "_t": time.monotonic()}
                 self.items.append(item)
             item["ok"] = False
-            item["error"] = _one_line(exc) if exc is not None else "failed"
+            item["error"] = one_line(exc) if exc is not None else "failed"
             item["status"] = getattr(exc, "status_code", None)
             item["latency_s"] = round(time.monotonic() - item.pop("_t"), 4)
 
@@ -179,7 +179,7 @@ class RoutedStream:
         cost = _price_cost(entry, usage) if entry is not None and entry.sovereignty != "local" else None
         self.cost_source = "catalog" if cost is not None else "none"
         if entry is not None and cost is None and entry.sovereignty != "local":
-            cost = _cost(litellm, str(entry.params.get("model", served)), usage)
+            cost = litellm_cost(litellm, str(entry.params.get("model", served)), usage)
             self.cost_source = "litellm" if cost else "unknown"
         if entry is not None and entry.sovereignty == "local" and cost is None:
             cost, self.cost_source = 0.0, "free"
@@ -189,7 +189,7 @@ class RoutedStream:
         tried = self.attempts.report()
         failed = [a for a in tried if a["ok"] is False]
         if len(self.decision.chain) == 1 or not failed:
-            return f"{self.decision.chain[0].name}: {_one_line(exc)}"
+            return f"{self.decision.chain[0].name}: {one_line(exc)}"
         shown = "; ".join(f"{a['model']}: {a['error']}" for a in failed[-4:])
         return f"all {len(self.decision.chain)} models of the route failed ({shown})"
 

@@ -33,13 +33,15 @@ class TurnRunner:
     """Runs one turn. The prompt is on record before any model call; the response, whole or
     partial, is on record before this returns or raises."""
 
-    def __init__(self, skills: SkillSource, gateway: ModelGateway, memory: MemoryLog | None, clock: Clock,
+    def __init__(self, skills: SkillSource, gateway: ModelGateway | None, memory: MemoryLog | None, clock: Clock,
                  router: Routing | None = None, hooks: Hooks | None = None):
         self.skills = skills
         self.gateway = gateway
         self.memory = memory
         self.clock = clock
-        self.router = router  # when set, models are routed (dos.core.routing) and `gateway` is unused
+        self.router = router  # when set, models are routed (dos.core.routing); else `gateway` serves
+        if gateway is None and router is None:
+            raise ValueError("a TurnRunner needs a router or a gateway")
         self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
 
     def run(
@@ -84,7 +86,7 @@ class TurnRunner:
         journal = memory if isinstance(memory, TurnJournal) else None
         saved_at: float | None = None
         try:
-            for chunk in (routed or self.gateway).stream(
+            for chunk in (routed or self.gateway).stream(  # type: ignore[union-attr]
                 model, messages, max_tokens=max_tokens, temperature=temperature
             ):
                 if chunk.text:

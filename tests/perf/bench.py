@@ -20,30 +20,28 @@ from pathlib import Path
 PY = sys.executable
 BIN = Path(PY).parent
 PROMPT = "Explain how file permissions work on Linux, with an example."
-SYSTEM = "You are a patient teacher. Explain what the user asks about in plain, simple words."
 MAX_TOKENS = 64
 
 PHASES = r"""
-import json, os, sys, time
+import json, sys, time
 t0 = time.perf_counter()
 import dos.cli.app
 t1 = time.perf_counter()
-from dos.adapters.litellm_gateway import LiteLLMGateway, litellm_module
+from dos.adapters.litellm_setup import litellm_module
 litellm_module()
 t2 = time.perf_counter()
 from dos.adapters import local_model
 local_model.load("smollm2")
 t3 = time.perf_counter()
-stamps, usage = [], None
-messages = [{"role": "system", "content": sys.argv[1]}, {"role": "user", "content": sys.argv[2]}]
-for chunk in LiteLLMGateway().stream("local/smollm2", messages, max_tokens=int(sys.argv[3]), temperature=0.0):
-    if chunk.text:
-        stamps.append(time.perf_counter())
-    usage = chunk.usage or usage
+from dos.bootstrap import build
+from dos.core.domain import TurnRequest
+stamps = []
+request = TurnRequest(skill="explain", text=sys.argv[2], max_tokens=int(sys.argv[3]), temperature=0.0, log=False)
+result = build().turn_runner().run(request, on_text=lambda _: stamps.append(time.perf_counter()))
 t4 = time.perf_counter()
 print(json.dumps({"cli_import": t1 - t0, "litellm_import": t2 - t1, "model_load": t3 - t2,
-                  "first_token": stamps[0] - t3, "generate": t4 - t3, "tokens": usage.completion_tokens,
-                  "decode_tps": (usage.completion_tokens - 1) / (stamps[-1] - stamps[0])}))
+                  "first_token": stamps[0] - t3, "generate": t4 - t3, "tokens": result.usage.completion_tokens,
+                  "decode_tps": (result.usage.completion_tokens - 1) / (stamps[-1] - stamps[0])}))
 """
 
 BARE = r"""
@@ -177,6 +175,9 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="dos-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home), "DOS_KERNEL": "0"}
+    from dos.bootstrap import build
+
+    system = build().skills.get("explain").body.strip()  # the same system prompt for DOS and bare llama.cpp
     dos = [str(BIN / "dos")]
     rows: list[tuple[str, str, str]] = []
     try:
@@ -188,7 +189,7 @@ def main() -> None:
         total = wall(run_cmd, args.runs, env)
         rows.append(("`dos skills list`", ms(wall([*dos, "skills", "list"], args.runs, env)), ""))
         rows.append(("`dos memory log` (after the runs above)", ms(wall([*dos, "memory", "log"], args.runs, env)), ""))
-        p = probe(PHASES, args.runs, env, SYSTEM, PROMPT, str(MAX_TOKENS))
+        p = probe(PHASES, args.runs, env, system, PROMPT, str(MAX_TOKENS))
         rows += [
             ("`dos run explain` total wall", ms(total), f"{MAX_TOKENS} tokens max, temperature 0, cold process"),
             ("  import of the CLI", ms(p["cli_import"]), ""),
@@ -196,10 +197,10 @@ def main() -> None:
             ("  embedded model load", ms(p["model_load"]), ""),
             ("  time to first token (after load)", ms(p["first_token"]), ""),
             ("  generation", ms(p["generate"]), f"{p['tokens']:.0f} tokens"),
-            ("  decode speed through DOS + LiteLLM", f"{p['decode_tps']:.1f} tok/s", ""),
+            ("  decode speed through DOS (router, LiteLLM)", f"{p['decode_tps']:.1f} tok/s", ""),
         ]
         for label, kwargs in (("defaults", {}), ("all cores", {"n_ctx": 4096, "n_threads": os.cpu_count()})):
-            b = probe(BARE, args.runs, env, SYSTEM, PROMPT, str(MAX_TOKENS), json.dumps(kwargs))
+            b = probe(BARE, args.runs, env, system, PROMPT, str(MAX_TOKENS), json.dumps(kwargs))
             rows += [
                 (f"bare llama-cpp-python ({label}): load", ms(b["model_load"]), json.dumps(kwargs) if kwargs else ""),
                 (f"bare llama-cpp-python ({label}): first token", ms(b["first_token"]), ""),
@@ -210,7 +211,9 @@ def main() -> None:
         rows += peer_rows(args.runs, env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    print(f"DOS benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, median of {args.runs} runs\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"DOS benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, median of {args.runs} runs, "
+          f"load average at the end {load}\n")
     print("| what | measured | note |\n| --- | --- | --- |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
