@@ -98,4 +98,16 @@ class SyncFailed(DosError):
     exit_code = 13
 
 
+class BudgetExceeded(DosError):
+    """A budget or the credit balance cannot cover a call's worst case (refused before the call), or a streamed
+    answer ran past its limit (cut, the partial answer kept). The message names the budget, what is left and how
+    to raise it."""
+
+    exit_code = 14
+
+
+class BudgetCut(BudgetExceeded):
+    """A streamed answer was cut at the budget limit; the partial answer is kept."""
+
+
 EXIT_INTERRUPTED = 130
