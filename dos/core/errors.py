@@ -110,4 +110,12 @@ class BudgetCut(BudgetExceeded):
     """A streamed answer was cut at the budget limit; the partial answer is kept."""
 
 
+class ToolError(DosError):
+    """An MCP server or tool failed when called directly (`dos mcp call`): the server could not start, did not
+    answer in time, exited mid-call, or the tool returned an error. (In a turn, a failed tool is reported to the
+    model and the turn goes on.)"""
+
+    exit_code = 15
+
+
 EXIT_INTERRUPTED = 130
