@@ -111,6 +111,20 @@ class Dos:
                           router=self.routing(prefer, sovereignty), hooks=self.hooks)
 
 
+    @cached_property
+    def mcp_config(self) -> Any:
+        """Where MCP servers are declared (dos.adapters.mcp_config); reads files only, never imports `mcp`."""
+        from dos.adapters.mcp_config import McpConfig
+        from dos.context import cwd
+
+        return McpConfig(self.paths.config, cwd(), lambda: self.skills.packs.enabled())
+
+    def tool_host(self) -> Any:
+        """The MCP servers' tools (dos.adapters.mcp_tools); the SDK is imported when a server is first used."""
+        from dos.adapters.mcp_tools import McpTools
+
+        return McpTools(self.mcp_config.load, notify=_stderr_notice)
+
     def embedded_model(self, load: bool) -> dict[str, Any]:
         """The embedded model's file, and (if `load`) whether llama.cpp loads it and how fast."""
         from dos.adapters import embedded

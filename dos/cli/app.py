@@ -52,6 +52,7 @@ app.command("stats", rich_help_panel=MODELS,
 app.add_typer(hook_commands.app, name="hooks", rich_help_panel=HOOKS,
               help="Hooks that fire around every turn.  Example: dos hooks list")
 app.add_typer(__import__("dos.cli.sync", fromlist=["app"]).app, name="sync", rich_help_panel="Sync", short_help="Copies of your skills in Claude Code, Codex, Gemini CLI, folders, git; drift caught.  Example: dos sync status")
+app.add_typer(__import__("dos.cli.mcp", fromlist=["app"]).app, name="mcp", rich_help_panel="MCP", short_help="Tools from MCP servers (list, call) and DOS skills served over MCP.  Example: dos mcp list")
 app.add_typer(config.app, name="config", rich_help_panel=SYSTEM,
               help="Settings in config.yaml.  Example: dos config set recall false")
 app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,

@@ -9,6 +9,7 @@ from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
 
 if TYPE_CHECKING:
     from dos.core.hooks import HookOutcome, HookSpec
+    from dos.core.tools import ServerSpec, ServerTools, ToolResult
 
 
 class ModelGateway(Protocol):
@@ -73,3 +74,16 @@ class HookRunner(Protocol):
     def problems(self) -> list[str]: ...
 
     def run(self, specs: list[HookSpec], payload: dict[str, Any]) -> list[HookOutcome]: ...
+
+
+class ToolHost(Protocol):
+    """Declared tool servers (MCP): list their tools, call one. A server that cannot start, hangs or crashes
+    gives an error for it (in `ServerTools.error` / `ToolResult.error`), never an exception."""
+
+    def servers(self) -> list[ServerSpec]: ...
+
+    def list_tools(self, servers: list[ServerSpec]) -> list[ServerTools]: ...
+
+    def call(self, server: ServerSpec, tool: str, arguments: dict[str, Any]) -> ToolResult: ...
+
+    def close(self) -> None: ...
