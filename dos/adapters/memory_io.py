@@ -42,6 +42,13 @@ def verify(memory: SqliteMemory) -> VerifyReport:
         if chain_hash(prev, dict(row)) != row["hash"]:
             return VerifyReport(count, f"{where}: its fields or hash were altered", row["id"])
         prev, last_seq = row["hash"], row["seq"]
+    anchor = memory.anchor()
+    if anchor and anchor[0] > last_seq:
+        cut = f"event #{anchor[0]} was" if anchor[0] == last_seq + 1 else f"events #{last_seq + 1} to #{anchor[0]} were"
+        return VerifyReport(count, f"{cut} removed from the end of the log "
+                                   f"(the anchor file {memory.anchor_path.name} says it reached #{anchor[0]})")
+    if anchor and anchor[0] == last_seq and anchor[1] != prev:
+        return VerifyReport(count, f"the last event (#{last_seq}) does not match the anchor file: it was altered")
     return VerifyReport(count)
 
 

@@ -70,6 +70,7 @@ class SqliteMemory:
     def __init__(self, path: Path):
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._anchored: tuple[int, str] | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -110,6 +111,29 @@ class SqliteMemory:
             db.execute("ROLLBACK")
             raise
 
+    @property
+    def anchor_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".anchor")
+
+    def anchor(self) -> tuple[int, str] | None:
+        """The last event any writer committed (seq, hash), as kept outside the database; None if never kept."""
+        try:
+            seq, hash_ = self.anchor_path.read_text().split()
+            return int(seq), hash_
+        except (OSError, ValueError):
+            return None
+
+    def _keep_anchor(self, db: sqlite3.Connection) -> None:
+        """Record the chain's last event outside the database, inside the write lock, so `verify` can tell
+        when events were cut from the end of the log (the chain alone cannot show that)."""
+        last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is None or (last[0], last[1]) == self._anchored:
+            return
+        tmp = self.anchor_path.with_name(f".{self.anchor_path.name}.{os.getpid()}")
+        tmp.write_text(f"{last[0]} {last[1]}\n")
+        os.replace(tmp, self.anchor_path)
+        self._anchored = (last[0], last[1])
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, the lock taken up front; any failure rolls all of it back."""
@@ -118,6 +142,7 @@ class SqliteMemory:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                self._keep_anchor(db)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

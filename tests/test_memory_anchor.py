@@ -1,0 +1,53 @@
+"""`verify` also catches events cut from the end of the log, which the hash chain alone cannot show."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+
+@pytest.fixture
+def three_notes(dos, dos_home):
+    for i in range(3):
+        assert dos("memory", "remember", f"note {i}").code == 0
+    return sqlite3.connect(dos_home / "data" / "memory.db")
+
+
+def tamper(db: sqlite3.Connection, *statements: str) -> None:
+    db.execute("DROP TRIGGER IF EXISTS events_no_delete")
+    db.execute("DROP TRIGGER IF EXISTS events_no_update")
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+
+
+def test_untouched_log_verifies_and_the_anchor_follows_the_tip(dos, dos_home, three_notes):
+    run = dos("memory", "verify")
+    assert run.code == 0, run.err
+    seq, hash_ = (dos_home / "data" / "memory.db.anchor").read_text().split()
+    assert (int(seq), hash_) == three_notes.execute("SELECT seq, hash FROM events ORDER BY seq DESC").fetchone()
+
+
+@pytest.mark.parametrize("cut, message", [(1, "event #3 was removed"), (2, "events #2 to #3 were removed")])
+def test_events_cut_from_the_end_are_named(dos, three_notes, cut, message):
+    tamper(three_notes, f"DELETE FROM events WHERE seq > {3 - cut}")
+    run = dos("memory", "verify")
+    assert run.code == 7 and message in run.err and run.err.count("\n") == 1
+
+
+def test_the_last_event_rewritten_with_a_fresh_hash_is_caught(dos, three_notes):
+    """Rewriting the last event and recomputing its hashes keeps the chain valid; the anchor does not agree."""
+    from dos.adapters.sqlite_memory import chain_hash, content_hash
+
+    three_notes.row_factory = sqlite3.Row
+    row = dict(three_notes.execute("SELECT * FROM events WHERE seq = 3").fetchone())
+    row["text"] = "a forged note"
+    row["content_hash"] = content_hash(row["text"], row["data"])
+    row["hash"] = chain_hash(row["prev_hash"], row)
+    tamper(three_notes, "DELETE FROM events WHERE seq = 3")
+    three_notes.execute(f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                        list(row.values()))
+    three_notes.commit()
+    run = dos("memory", "verify")
+    assert run.code == 7 and "does not match the anchor file" in run.err
