@@ -125,6 +125,13 @@ class Dos:
 
         return McpTools(self.mcp_config.load, notify=_stderr_notice)
 
+    def mcp_server(self) -> Any:
+        """`dos mcp serve` (dos.adapters.mcp_server): skills as MCP prompts, run_skill as a full DOS turn."""
+        from dos import __version__
+        from dos.adapters.mcp_server import DosMcpServer
+
+        return DosMcpServer(self.skills, lambda request: self.turn_runner().run(request), __version__)
+
     def embedded_model(self, load: bool) -> dict[str, Any]:
         """The embedded model's file, and (if `load`) whether llama.cpp loads it and how fast."""
         from dos.adapters import embedded
