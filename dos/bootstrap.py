@@ -98,7 +98,26 @@ class Dos:
 
         gateway = LiteLLMRouterGateway(lambda: self.catalog.catalog.router)
         command_line = {"prefer": prefer, "sovereignty": sovereignty}
-        return Routing(self.catalog, gateway, SystemClock(), command_line, notice or _stderr_notice)
+        return Routing(self.catalog, gateway, SystemClock(), command_line, notice or _stderr_notice,
+                       spending=self.spending)
+
+    @cached_property
+    def ledger(self) -> Any:
+        """The credit ledger (dos.adapters.sqlite_ledger) in the memory database."""
+        from dos.adapters.sqlite_ledger import SqliteLedger
+
+        return SqliteLedger(self.memory)
+
+    @cached_property
+    def spending(self) -> Any:
+        """Budgets for routed calls (dos.core.ledger): the ledger, plus each pack manifest's `budget:`."""
+        from dos.core.ledger import Spending
+
+        def pack_budget(name: str) -> Any:
+            entry = next((e for e in self.skills.packs.entries() if e.name == name and e.pack), None)
+            return entry.pack.budget if entry else None
+
+        return Spending(self.ledger, pack_budget)
 
     def router_tools(self) -> Any:
         """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""

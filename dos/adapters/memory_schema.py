@@ -124,6 +124,76 @@ def _m006_scope(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX events_scope ON events(json_extract(data, '$.scope'), seq) WHERE kind = 'prompt'")
 
 
+def _m007_ledger(db: sqlite3.Connection) -> None:
+    """The credit ledger (dos.core.ledger): append-only entries in integer micro-credits, each with a unique
+    idempotency key. `amount` is signed (grant/refund +, debit -, adjust either, hold/release 0): the balance is
+    SUM(amount). A `hold` reserves `reserved` until a debit or release names it in `ref`. `budgets` is settings
+    (what `dos budget set` wrote), not a counter."""
+    db.execute(
+        """
+        CREATE TABLE ledger (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            ts TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('grant', 'debit', 'refund', 'adjust', 'hold', 'release')),
+            amount INTEGER NOT NULL CHECK (typeof(amount) = 'integer'),
+            reserved INTEGER NOT NULL DEFAULT 0 CHECK (typeof(reserved) = 'integer' AND reserved >= 0),
+            key TEXT NOT NULL UNIQUE,
+            ref TEXT,
+            turn_id TEXT,
+            route_event_id TEXT,
+            session_id TEXT,
+            skill TEXT,
+            pack TEXT,
+            model TEXT,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_source TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            pid INTEGER,
+            CHECK (kind NOT IN ('grant', 'refund') OR amount >= 0),
+            CHECK (kind != 'debit' OR amount <= 0),
+            CHECK (kind NOT IN ('hold', 'release') OR amount = 0),
+            CHECK (kind = 'hold' OR reserved = 0)
+        )"""
+    )
+    db.execute("CREATE INDEX ledger_ts ON ledger(ts)")
+    db.execute("CREATE INDEX ledger_ref ON ledger(ref) WHERE ref IS NOT NULL")
+    db.execute("CREATE INDEX ledger_turn ON ledger(turn_id) WHERE turn_id IS NOT NULL")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER ledger_no_{verb.lower()} BEFORE {verb} ON ledger "
+            "BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END"
+        )
+    db.execute(
+        """
+        CREATE VIEW ledger_open_holds AS
+        SELECT h.* FROM ledger AS h
+        WHERE h.kind = 'hold'
+          AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.ref = h.id AND x.kind IN ('debit', 'release'))"""
+    )
+    db.execute("CREATE VIEW ledger_balance AS SELECT COALESCE(SUM(amount), 0) AS balance, COUNT(*) AS entries FROM ledger")
+    db.execute(
+        """
+        CREATE VIEW ledger_spend_daily AS
+        SELECT substr(ts, 1, 10) AS day, model, skill, pack, -SUM(amount) AS spent,
+               SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
+               SUM(kind = 'debit') AS calls
+        FROM ledger WHERE kind IN ('debit', 'refund') GROUP BY day, model, skill, pack"""
+    )
+    db.execute(
+        """
+        CREATE TABLE budgets (
+            scope TEXT NOT NULL CHECK (scope IN ('all', 'skill', 'pack')),
+            name TEXT NOT NULL,
+            period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month', 'total')),
+            limit_micro INTEGER NOT NULL CHECK (typeof(limit_micro) = 'integer' AND limit_micro >= 0),
+            ts TEXT NOT NULL,
+            PRIMARY KEY (scope, name, period)
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_events", _m001_events),
     ("002_fts", _m002_fts),
@@ -131,6 +201,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("004_current", _m004_current),
     ("005_inflight", _m005_inflight),
     ("006_scope", _m006_scope),
+    ("007_ledger", _m007_ledger),
 ]
 
 

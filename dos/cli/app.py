@@ -59,6 +59,9 @@ app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,
               help="The warm background process behind dos run.  Example: dos kernel status")
 app.command("doctor", rich_help_panel=SYSTEM,
             help="What DOS sees, what is broken, what to do next.  Example: dos doctor")(doctor.doctor)
+app.add_typer(__import__("dos.cli.credits", fromlist=["app"]).app, name="credits", rich_help_panel="Credits", help="Your credit balance and spend; add credits.  Example: dos credits grant 10")
+app.add_typer(__import__("dos.cli.credits", fromlist=["app"]).budget_app, name="budget", rich_help_panel="Credits", help="Spending limits per day/week/month, skill, pack.  Example: dos budget set --period day 2.50")
+app.command("ledger", rich_help_panel="Credits", help="Ledger entries: grants, debits, refunds.  Example: dos ledger --since 7d --csv")(__import__("dos.cli.credits", fromlist=["app"]).ledger)
 
 
 def run_app() -> None:

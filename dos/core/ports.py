@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
@@ -46,6 +46,19 @@ class TurnJournal(Protocol):
     """A MemoryLog that also keeps the partial answer of a turn while it streams, so a crash loses none of it."""
 
     def progress(self, event: Event) -> None: ...
+
+
+class Ledger(Protocol):
+    """The credit ledger (dos.core.ledger): append-only entries in micro-credits; balances and spend derived.
+    `hold` runs `decide` on the current standings inside one write lock and writes the hold only if it returns
+    None (else returns its refusal); every write is idempotent on its key."""
+
+    def standings(self, charge: Any) -> list[Any]: ...
+
+    def hold(self, charge: Any, amount: int, key: str, decide: Callable[[list[Any]], str | None],
+             fields: dict[str, Any]) -> tuple[str | None, str | None]: ...
+
+    def debit(self, key: str, amount: int, hold_id: str | None, fields: dict[str, Any]) -> None: ...
 
 
 class Clock(Protocol):

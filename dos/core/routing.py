@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
 from dos.core.errors import NoRoute, UsageError
+from dos.core.ids import new_id
 from dos.core.ports import Clock
 
 PREFERENCES = ("local-first", "cheapest", "best", "fastest")
@@ -391,27 +392,47 @@ class RoutedCall:
     """One turn's routed model call: streams through the bound route, then describes itself as a `route` event."""
 
     def __init__(self, decision: RouteDecision, bound: BoundRoute, clock: Clock,
-                 notice: Callable[[str], None] = lambda _: None):
+                 notice: Callable[[str], None] = lambda _: None, guard: Any = None):
         self.decision, self.bound, self.clock, self.notice = decision, bound, clock, notice
         self.model = decision.chain[0].name
         self.usage, self.cost, self.served = Usage(), 0.0, None
         self.latency_s: float | None = None
+        self.guard = guard  # dos.core.ledger.Guard: hold before, cut during, debit after (None: no ledger)
+        self.event_id = new_id()  # the route event's id, known before it is written so the debit can name it
+
+    def attach(self, **turn: Any) -> None:
+        """The turn this call belongs to (its ledger entries name it)."""
+        if self.guard is not None:
+            self.guard.turn = turn
 
     def stream(
         self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
     ) -> Iterator[Chunk]:
+        guard, chars, complete = self.guard, 0, False
+        if guard is not None:  # BudgetExceeded if others spent what was left since the route was planned
+            guard.reserve(self.decision.chain, messages, max_tokens, f"hold:{self.event_id}")
         started = self.clock.monotonic()
+        inner = self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature)
         try:
-            for chunk in self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature):
+            for chunk in inner:
                 if chunk.model and self.served is None:
                     self.served = chunk.model
                     if self.served != self.model:
                         self.notice(self._fallback_notice())
                 self.usage = chunk.usage or self.usage
                 self.cost = chunk.cost if chunk.cost is not None else self.cost
+                chars += len(chunk.text)
+                if guard is not None:  # BudgetCut once the running cost passes the hold
+                    guard.check(self._entry(self.served or self.model), chars)
                 yield chunk
+            complete = True
         finally:
             self.latency_s = round(self.clock.monotonic() - started, 4)
+            if guard is not None:
+                getattr(inner, "close", lambda: None)()
+                served = self.served or self.model
+                guard.settle(f"debit:{self.event_id}", served, self.cost, self._entry(served), self.usage, chars,
+                             complete, self.bound.report().get("cost_source"), self.event_id)
 
     def _entry(self, name: str | None) -> ModelEntry | None:
         return next((e for e in self.decision.chain if e.name == name), None)
@@ -449,20 +470,25 @@ class RoutedCall:
             "sovereignty": None if served is None else served.sovereignty,
         }
         common = dict(common) | {"model": self.served or self.model}
-        return Event(kind="route", actor="dos", data=data, **common)
+        return Event(kind="route", actor="dos", data=data, id=self.event_id, **common)
 
 
 class Routing:
     """What a TurnRunner needs to route: plan a skill's route, bind it to the gateway."""
 
     def __init__(self, catalog: ModelCatalog, gateway: RouteGateway, clock: Clock,
-                 command_line: Mapping[str, Any] | None = None, notice: Callable[[str], None] = lambda _: None):
+                 command_line: Mapping[str, Any] | None = None, notice: Callable[[str], None] = lambda _: None,
+                 spending: Any = None):
         self.catalog, self.gateway, self.clock = catalog, gateway, clock
         self.command_line = dict(command_line or {})
         self.notice = notice
+        self.spending = spending  # dos.core.ledger.Spending: budgets narrow the chain (None: no ledger)
 
     def plan(self, skill: Skill, request: TurnRequest) -> RoutedCall:
         """Raises NoRoute (before anything is written or sent) when no model satisfies the constraints."""
         command_line = self.command_line | ({"model": request.model} if request.model else {})
         decision = plan(skill, self.catalog, command_line)
-        return RoutedCall(decision, self.gateway.bind(decision), self.clock, self.notice)
+        guard = self.spending.guard(skill) if self.spending is not None else None
+        if guard is not None:  # drop models whose worst case is over budget; BudgetExceeded if none is left
+            decision = guard.fit_turn(decision, skill, request)
+        return RoutedCall(decision, self.gateway.bind(decision), self.clock, self.notice, guard)

@@ -63,6 +63,8 @@ class TurnRunner:
         session_id = request.session_id or turn_id
         memory = self.memory if request.log else None
         common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}
+        if routed:
+            routed.attach(session_id=session_id, turn_id=turn_id)  # its ledger entries name the turn
         hooks = self.hooks.session(**common, pack=skill_pack(skill.source), memory=memory,
                                    resume=bool(request.session_id))
         hooks.start()

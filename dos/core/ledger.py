@@ -1,0 +1,347 @@
+"""The credit ledger's rules, pure: exact amounts, worst-case estimates, which budget binds, and the guard a
+routed call runs under (check before, hold the worst case, cut a stream that runs over, settle after).
+
+Amounts are integers of micro-credits (1 credit = 1,000,000 µ). A credit is one US dollar of provider cost (the
+catalog's prices are USD per million tokens), so a price in $/M tokens times a token count is micro-credits,
+exactly. Balances and spend are sums of ledger entries, computed by the adapter; nothing here stores a counter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from dos.core.errors import BudgetCut, BudgetExceeded, InvalidConfig, UsageError
+
+if TYPE_CHECKING:
+    from dos.core.ports import Ledger
+    from dos.core.routing import ModelEntry, RouteDecision
+
+MICRO = 1_000_000
+KINDS = ("grant", "debit", "refund", "adjust", "hold", "release")
+PERIODS = ("day", "week", "month", "total")
+SCOPES = ("all", "skill", "pack")
+DEFAULT_MAX_OUTPUT = 4096  # output tokens assumed when neither the command line nor the skill caps them
+MESSAGE_OVERHEAD_CHARS = 16  # role and framing per message, in characters
+RECALL_ALLOWANCE_CHARS = 600 * 4  # what recall may add to a prompt (dos.core.recall.BUDGET_TOKENS)
+_ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly", "total": "total"}
+
+
+# -- amounts ------------------------------------------------------------------------------------------
+
+
+def parse_amount(value: object, *, negative: bool = False, what: str = "amount") -> int:
+    """Credits as given by a person or a file ("2.50", 2.5, "$3") → micro-credits, exactly; UsageError if
+    it is not a number, has more than 6 decimals, or is negative (unless `negative`)."""
+    text = str(value).strip().lstrip("$").replace("_", "")
+    if isinstance(value, bool) or not text:
+        raise UsageError(f"{what} must be a number of credits (1 credit = 1 USD), not {value!r}")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"{what} must be a number of credits (1 credit = 1 USD), not {value!r}") from None
+    if not amount.is_finite():
+        raise UsageError(f"{what} must be a finite number, not {value!r}")
+    micro = amount * MICRO
+    if micro != micro.to_integral_value():
+        raise UsageError(f"{what} {value!r} has more than 6 decimals (the ledger counts micro-credits)")
+    if micro < 0 and not negative:
+        raise UsageError(f"{what} must not be negative")
+    if abs(micro) >= 1 << 62:
+        raise UsageError(f"{what} {value!r} is too large")
+    return int(micro)
+
+
+def format_amount(micro: int, sign: bool = False) -> str:
+    """Micro-credits → "12.50", "0.000123", "-1.25": at least 2 decimals, at most 6, exact."""
+    text = f"{abs(micro) // MICRO}.{abs(micro) % MICRO:06d}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    text = f"{whole}.{frac.ljust(2, '0')}"
+    if micro < 0:
+        return f"-{text}"
+    return f"+{text}" if sign and micro > 0 else text
+
+
+def cost_to_micro(cost: float | Decimal | None) -> int:
+    """A provider cost in USD (LiteLLM's float) → micro-credits, rounded up (a cost is never under-charged)."""
+    if not cost or cost < 0:
+        return 0
+    return int((Decimal(repr(cost)) * MICRO).to_integral_value(ROUND_CEILING))
+
+
+def price_micro(input_price: float | None, output_price: float | None, prompt_tokens: int,
+                completion_tokens: int) -> int:
+    """Cost in micro-credits of tokens at prices in USD per million tokens: exact, rounded up."""
+    total = Decimal(repr(input_price or 0.0)) * prompt_tokens + Decimal(repr(output_price or 0.0)) * completion_tokens
+    return int(total.to_integral_value(ROUND_CEILING))
+
+
+def estimate_tokens(chars: int) -> int:
+    """Tokens of a text of `chars` characters, roughly (4 characters a token), rounded up."""
+    return math.ceil(max(chars, 0) / 4)
+
+
+def prompt_chars(messages: Sequence[Mapping[str, Any]]) -> int:
+    return sum(len(str(m.get("content") or "")) + MESSAGE_OVERHEAD_CHARS for m in messages)
+
+
+def is_free(entry: ModelEntry) -> bool:
+    return entry.sovereignty == "local" and not entry.input_price and not entry.output_price
+
+
+def worst_case(entry: ModelEntry, prompt_tokens: int, max_tokens: int | None) -> int | None:
+    """The most a call can cost in micro-credits: the prompt at the input price, every allowed output token at
+    the output price. None if the model's price is unknown (it cannot be bounded)."""
+    if is_free(entry):
+        return 0
+    if entry.input_price is None and entry.output_price is None:
+        return None
+    return price_micro(entry.input_price, entry.output_price, prompt_tokens, max_tokens or DEFAULT_MAX_OUTPUT)
+
+
+def running_cost(entry: ModelEntry | None, prompt_tokens: int, output_chars: int) -> int:
+    """What a stream has cost so far, estimated from the characters received."""
+    if entry is None or is_free(entry):
+        return 0
+    return price_micro(entry.input_price, entry.output_price, prompt_tokens, estimate_tokens(output_chars))
+
+
+# -- budgets ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A limit on spend: everything (`all`), one skill or one pack; per day, week, month, or in total."""
+
+    scope: str
+    name: str
+    period: str
+    limit: int  # micro-credits
+    source: str = "dos budget set"  # or "skill NAME", "pack NAME"
+
+    def label(self) -> str:
+        what = {"all": "", "skill": f"skill '{self.name}' ", "pack": f"pack '{self.name}' "}[self.scope]
+        return f"{what}{_ADJECTIVE[self.period]} budget {format_amount(self.limit)}"
+
+    def hint(self) -> str:
+        if self.source != "dos budget set":
+            where = "metadata.dos.budget" if self.scope == "skill" else "budget: in pack.yaml"
+            return f"raise it in {self.source}'s {where}"
+        option = {"all": "", "skill": f" --skill {self.name}", "pack": f" --pack {self.name}"}[self.scope]
+        return f"raise it with `dos budget set --period {self.period}{option} AMOUNT`"
+
+    def describe(self) -> dict[str, Any]:
+        return {"scope": self.scope, "name": self.name or None, "period": self.period,
+                "limit": format_amount(self.limit), "limit_micro": self.limit, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A budget (None: the credit balance) and what is spent and held against it now."""
+
+    budget: Budget | None
+    limit: int  # the budget's limit, or the balance
+    spent: int = 0
+    held: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.spent - self.held
+
+    def label(self) -> str:
+        return self.budget.label() if self.budget else "credit balance"
+
+    def hint(self) -> str:
+        return self.budget.hint() if self.budget else "add credits with `dos credits grant AMOUNT`"
+
+
+def budgets_from(mapping: object, scope: str, name: str, source: str) -> list[Budget]:
+    """A skill's `metadata.dos.budget` or a pack's `budget:` ({day: 0.50, month: 5}) as budgets."""
+    if not mapping:
+        return []
+    if not isinstance(mapping, Mapping):
+        raise InvalidConfig(f"{source}: the budget must be a mapping such as {{day: 0.50}}, not {mapping!r}")
+    out = []
+    for period, amount in mapping.items():
+        if period not in PERIODS:
+            raise InvalidConfig(f"{source}: unknown budget period {period!r} (use {', '.join(PERIODS)})")
+        try:
+            out.append(Budget(scope, name, str(period), parse_amount(amount, what=f"budget {period}"), source))
+        except UsageError as exc:
+            raise InvalidConfig(f"{source}: {exc.message}") from None
+    return out
+
+
+def applicable(configured: Sequence[Budget], skill: str | None, pack: str | None) -> list[Budget]:
+    """The configured budgets that bound a call of this skill (and pack)."""
+    return [b for b in configured
+            if b.scope == "all" or (b.scope == "skill" and b.name == skill) or (b.scope == "pack" and b.name == pack)]
+
+
+def binding(standings: Sequence[Standing]) -> Standing | None:
+    """The budget that binds: the one with least left."""
+    return min(standings, key=lambda s: s.left, default=None)
+
+
+def refusal(standing: Standing, amount: int, model: str | None = None) -> str:
+    """One line: which budget, how much is left, what the call may cost, how to raise it."""
+    on = f" on {model}" if model else ""
+    return (f"over budget: {standing.label()} has {format_amount(max(standing.left, 0))} left, this call may cost "
+            f"up to {format_amount(amount)}{on}; {standing.hint()}")
+
+
+def period_start(period: str, now: datetime) -> datetime | None:
+    """Start of the current day (UTC midnight), week (Monday), month (the 1st); None for `total`."""
+    now = now.astimezone(timezone.utc)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return None
+
+
+def iso(moment: datetime) -> str:
+    """The timestamp form the memory log and the ledger store (UTC, milliseconds, Z): sortable as text."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- the guard a routed call runs under ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Who a call is charged to."""
+
+    skill: str | None = None
+    pack: str | None = None
+    budgets: tuple[Budget, ...] = ()  # from the skill's and the pack's files
+
+
+class Spending:
+    """Builds a Guard for each routed call: the ledger port, plus where file budgets come from."""
+
+    def __init__(self, ledger: Ledger, pack_budget: Callable[[str], object] = lambda _: None):
+        self.ledger = ledger
+        self.pack_budget = pack_budget
+
+    def guard(self, skill: Any) -> Guard:
+        from dos.core.hooks import skill_pack
+
+        pack = skill_pack(skill.source)
+        budgets = budgets_from(skill.dos.get("budget"), "skill", skill.name, f"skill {skill.name}")
+        if pack:
+            budgets += budgets_from(self.pack_budget(pack), "pack", pack, f"pack {pack}")
+        return Guard(self.ledger, Charge(skill.name, pack, tuple(budgets)))
+
+
+class Guard:
+    """One call's budget: narrow the chain to what is affordable, hold the worst case, cut, settle."""
+
+    def __init__(self, ledger: Ledger, charge: Charge):
+        self.ledger, self.charge = ledger, charge
+        self.hold_id: str | None = None
+        self.cap: int | None = None  # the hold: a stream whose running cost passes it is cut
+        self.prompt_tokens = 0
+        self.turn: dict[str, Any] = {}
+
+    def standings(self) -> list[Standing]:
+        return self.ledger.standings(self.charge)
+
+    def fit_turn(self, decision: RouteDecision, skill: Any, request: Any) -> RouteDecision:
+        """`fit` for a turn before its prompt is built: the skill's body, the text, what recall may add."""
+        chars = len(skill.body) + len(request.text) + 3 * MESSAGE_OVERHEAD_CHARS
+        chars += RECALL_ALLOWANCE_CHARS if request.recall else 0
+        cap = skill.dos.get("max_tokens")
+        max_tokens = request.max_tokens or (cap if isinstance(cap, int) and not isinstance(cap, bool) else None)
+        return self.fit(decision, chars, max_tokens)
+
+    def fit(self, decision: RouteDecision, chars: int, max_tokens: int | None) -> RouteDecision:
+        """Drop the chain's models whose worst case exceeds what the binding budget has left; BudgetExceeded
+        (one line, before anything is written or sent) if none is left."""
+        from dos.core.routing import Verdict
+
+        tight = binding(self.standings())
+        if tight is None:
+            return decision
+        tokens = estimate_tokens(chars)
+        kept, dropped = [], []
+        for entry in decision.chain:
+            worst = worst_case(entry, tokens, max_tokens)
+            (kept if worst is not None and worst <= tight.left else dropped).append((entry, worst))
+        if not dropped:
+            return decision
+        if not kept:
+            entry, worst = min(dropped, key=lambda d: math.inf if d[1] is None else d[1])
+            if worst is None:
+                raise BudgetExceeded(f"over budget: {tight.label()} binds and the price of {entry.name} is unknown, "
+                                     f"so its cost cannot be bounded; give it a price in models.yaml or {tight.hint()}")
+            raise BudgetExceeded(refusal(tight, worst, entry.name))
+        verdicts = {v.name: v for v in decision.verdicts}
+        for entry, worst in dropped:
+            why = "price unknown" if worst is None else f"may cost {format_amount(worst)}"
+            verdicts[entry.name] = Verdict(entry.name, False, f"{why}, over the {format_amount(max(tight.left, 0))} "
+                                           f"left of the {tight.label()}", "budget")
+        names = {e.name for e, _ in kept}
+        ordered = [verdicts[e.name] for e, _ in kept] + [v for v in verdicts.values() if v.name not in names]
+        return replace(decision, chain=tuple(e for e, _ in kept), verdicts=tuple(ordered))
+
+    def reserve(self, chain: Sequence[ModelEntry], messages: Sequence[Mapping[str, Any]], max_tokens: int | None,
+                key: str) -> None:
+        """Before the call: hold the chain's worst case, atomically against every budget; BudgetExceeded if
+        another process spent what was left since the route was planned."""
+        self.prompt_tokens = estimate_tokens(prompt_chars(messages))
+        worsts = [worst_case(e, self.prompt_tokens, max_tokens) for e in chain]
+        if all(w == 0 for w in worsts):
+            return  # the embedded model and other free local models need no hold
+        amount = max(w for w in worsts if w is not None) if any(w is not None for w in worsts) else 0
+
+        bounded: list[bool] = []
+
+        def decide(standings: list[Standing]) -> str | None:
+            """Runs inside the ledger's write lock: the standings are current."""
+            tight = binding(standings)
+            bounded.append(tight is not None)
+            if tight is None or amount <= tight.left:
+                return None
+            return refusal(tight, amount, chain[0].name if chain else None)
+
+        refused, hold_id = self.ledger.hold(self.charge, amount, key, decide, self.fields(chain[0].name))
+        if refused:
+            raise BudgetExceeded(refused)
+        self.hold_id = hold_id
+        self.cap = amount if bounded and bounded[-1] else None
+
+    def check(self, entry: ModelEntry | None, output_chars: int) -> None:
+        """During the stream: cut it (BudgetCut) once its running cost passes the hold."""
+        if self.cap is not None and running_cost(entry, self.prompt_tokens, output_chars) > self.cap:
+            raise BudgetCut(f"stopped at the budget limit: the answer would cost more than the "
+                            f"{format_amount(self.cap)} held for it; the partial answer is kept")
+
+    def settle(self, key: str, model: str | None, cost: float | None, entry: ModelEntry | None, usage: Any,
+               output_chars: int, complete: bool, cost_source: str | None, route_event_id: str) -> None:
+        """After the call (whole, cut or failed): the debit, which also closes the hold. Idempotent on `key`."""
+        if complete:
+            amount = cost_to_micro(cost)
+            if entry is not None and is_free(entry):
+                amount = 0
+        else:  # cut or failed: what streamed, estimated (the provider's usage never arrived)
+            amount = running_cost(entry, self.prompt_tokens, output_chars) if output_chars else 0
+            if self.cap is not None:
+                amount = min(amount, self.cap)
+        prompt = usage.prompt_tokens if usage and usage.prompt_tokens else (self.prompt_tokens if output_chars else 0)
+        completion = usage.completion_tokens if usage and usage.completion_tokens else estimate_tokens(output_chars)
+        self.ledger.debit(key, -amount, self.hold_id, self.fields(model) | {
+            "route_event_id": route_event_id, "prompt_tokens": prompt, "completion_tokens": completion,
+            "cost_source": cost_source if complete else "estimate", "note": "" if complete else "partial",
+        })
+
+    def fields(self, model: str | None) -> dict[str, Any]:
+        return {"skill": self.charge.skill, "pack": self.charge.pack, "model": model,
+                "turn_id": self.turn.get("turn_id"), "session_id": self.turn.get("session_id")}
