@@ -85,6 +85,9 @@ def test_errors_come_back_with_their_exit_codes(kdos):
     assert kdos("run", "summarise", "hi").code == 3
     empty = kdos("run", "summarize", input="")
     assert empty.code == 2 and empty.err.startswith("dos: nothing to send")
+    bad_option = kdos("run", "summarize", "--max-tokens", "0", "hi")  # typer writes its usage error as bytes
+    assert bad_option.code == 2 and "Invalid value for '--max-tokens'" in bad_option.err
+    assert "mid-turn" not in bad_option.err
 
 
 def test_concurrent_clients_are_all_served(kdos, dos_home, tmp_path):

@@ -118,27 +118,38 @@ class Kernel:
     # -- requests --------------------------------------------------------------------------------------
 
     def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            if _peer_uid(conn) != os.getuid():
-                send(conn, {"refused": "this kernel serves only its own user"})
-                return
-            reader = conn.makefile("rb")
-            line = reader.readline()
+        try:
+            self._serve_one(conn)
+        except Exception as exc:  # a bug must cost one request, never the kernel
+            print(f"dos kernel: request failed: {type(exc).__name__}: {exc}", file=sys.__stderr__, flush=True)
+        finally:
             try:
-                request = json.loads(line) if line else {}
-            except ValueError:
+                conn.shutdown(socket.SHUT_RDWR)  # wakes the cancel watcher; the client sees the end at once
+            except OSError:
+                pass
+            conn.close()
+
+    def _serve_one(self, conn: socket.socket) -> None:
+        if _peer_uid(conn) != os.getuid():
+            send(conn, {"refused": "this kernel serves only its own user"})
+            return
+        reader = conn.makefile("rb")
+        line = reader.readline()
+        try:
+            request = json.loads(line) if line else {}
+        except ValueError:
+            return
+        op = request.get("op")
+        if op == "ping":
+            send(conn, self.status())
+        elif op == "stop":
+            self.stopping.set()
+            send(conn, {"stopping": os.getpid()})
+        elif op == "run":
+            if request.get("fingerprint") != self.fingerprint:
+                send(conn, {"refused": "version"})
                 return
-            op = request.get("op")
-            if op == "ping":
-                send(conn, self.status())
-            elif op == "stop":
-                self.stopping.set()
-                send(conn, {"stopping": os.getpid()})
-            elif op == "run":
-                if request.get("fingerprint") != self.fingerprint:
-                    send(conn, {"refused": "version"})
-                    return
-                self._run(conn, reader, request)
+            self._run(conn, reader, request)
 
     def status(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "fingerprint": self.fingerprint, "uptime_s": round(time.time() - self.started, 1),
@@ -190,6 +201,9 @@ class Kernel:
             return done.code if isinstance(done.code, int) else 1
         except KeyboardInterrupt:  # a cancel that landed outside the command's own handling
             return 130
+        except Exception as exc:  # even the error report failed: say it plainly and carry on
+            sys.stderr.write(f"dos: internal error in the kernel: {type(exc).__name__}: {exc}\n")
+            return 1
         return 0
 
 

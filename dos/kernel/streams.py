@@ -23,7 +23,9 @@ class ClientIO:
         self.stdin = stdin
         self.ttys = ttys
 
-    def emit(self, key: str, text: str) -> None:
+    def emit(self, key: str, text: str | bytes) -> None:
+        if isinstance(text, bytes):  # some writers (typer's usage errors) hand over bytes
+            text = text.decode("utf-8", errors="replace")
         if text:
             with self.lock:
                 send(self.sock, {key: text})
@@ -48,6 +50,11 @@ class _Out(io.TextIOBase):
         client.emit(self.key, text)
         return len(text)
 
+    @property
+    def buffer(self) -> Any:
+        """Bytes written here go to the same place as text."""
+        return _BytesTo(self)
+
     def flush(self) -> None:
         if self._client() is None:
             self.original.flush()
@@ -64,6 +71,18 @@ class _Out(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return "utf-8"
+
+
+class _BytesTo(io.RawIOBase):
+    def __init__(self, text_stream: Any):
+        self.text_stream = text_stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.text_stream.write(bytes(data).decode("utf-8", errors="replace"))
+        return len(data)
 
 
 class _Bound(io.TextIOBase):
