@@ -143,7 +143,7 @@ class ChatSession:
         self.totals = Totals()
         self.transcript: list[Said] = []
         self.last_model: str | None = None  # the model that served the last turn
-        self.warm = WarmUp()
+        self.warm = WarmUp(self._warm_up)
         self._runner: Any = None
         self._hooks: ChatHooks | None = None
         self._stale: list[str] = []  # what changed on disk since the Dos object was built
@@ -226,6 +226,32 @@ class ChatSession:
         except Exception:  # noqa: BLE001 - a toolbar never fails
             return None
         return next((e.sovereignty for e in entries if e.name == model), None)
+
+    def _warm_up(self) -> None:
+        """`warm_up()` (LiteLLM imported, the embedded model loaded), then, if the next turn goes to the embedded
+        model, one token through the same route: the first decode pages the weights in and LiteLLM's Router
+        does its own lazy set-up on its first call (2.5 s of the first turn, measured; docs/benchmarks-chat.md).
+        Never for a remote model: that call would cost money."""
+        from dos.bootstrap import warm_up
+
+        warm_up()
+        dos = build()  # its own: SQLite connections (the ledger's) belong to the thread that opened them
+        skill = ChatSkills(dos.skills).get(self.skill)
+        routing = dos.routing(self.options.prefer, self.options.sovereignty, notice=lambda _: None)
+        from dos.core.routing import explain
+
+        decision = explain(skill, dos.catalog, self.command_line())
+        if not decision.chain or decision.chain[0].source != "embedded":
+            return
+        routed = routing.plan(skill, TurnRequest(skill=skill.name, text="hi", model=self.model, log=False,
+                                                 recall=False))
+        bound = getattr(routed, "bound", None)  # the bare route: no ledger hold, no route event
+        if bound is not None:
+            from dos.core.turn import build_messages
+
+            messages = build_messages(skill, "Say hello.")  # a real turn's size: llama.cpp sizes buffers on first use
+            for _ in bound.stream(routed.model, messages, max_tokens=1, temperature=0.0):
+                pass
 
     # -- reload
 

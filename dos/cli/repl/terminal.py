@@ -150,6 +150,7 @@ def run_terminal(session: ChatSession, out: Out, vi: bool = False) -> int:
     code = 0
     try:
         session.start()
+        toolbar.refresh_credit()
         armed = False  # Ctrl-C at an empty prompt once: a second one exits
         while True:
             try:
@@ -165,6 +166,7 @@ def run_terminal(session: ChatSession, out: Out, vi: bool = False) -> int:
             armed, toolbar.hint = False, ""
             if not _step(session, commands, out, strip_fences(line)):
                 break
+            toolbar.refresh_credit()
             threading.Thread(target=toolbar.preview, daemon=True).start()
     finally:
         watcher = getattr(session, "watcher", None)

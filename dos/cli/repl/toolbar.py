@@ -1,8 +1,7 @@
 """The bottom toolbar of `dos chat`: model, sovereignty class, skill, session tokens and cost, credit balance.
 
-`balance` is the hook for the ledger (not built yet): a callable returning a short text such as "$4.20 left",
-or None to show nothing. By default it asks the Dos object for a `ledger` with a `balance()` and shows nothing
-when there is none.
+`balance` is the hook for the credit ledger: a callable (session -> short text or None), by default the
+available credits from `Dos.ledger.summary()` once any credit was granted; refreshed once per turn.
 """
 
 from __future__ import annotations
@@ -16,16 +15,17 @@ Balance = Callable[[ChatSession], "str | None"]
 
 
 def ledger_balance(session: ChatSession) -> str | None:
-    """The credit balance, once a ledger exists (`Dos.ledger.balance()`); None until then."""
+    """The credits available, once any were granted (`dos credits grant`); None until then. Call it on the main
+    thread (the ledger shares the memory database's connection), once per turn, not per redraw."""
     ledger = getattr(session.dos, "ledger", None)
-    balance = getattr(ledger, "balance", None)
-    if not callable(balance):
+    summary = getattr(ledger, "summary", None)
+    if not callable(summary) or not session.dos.paths.memory_db.exists():
         return None
     try:
-        value = balance()
+        info = summary(days=1, top=1)
     except Exception:  # noqa: BLE001 - a toolbar never fails
         return None
-    return f"${value:.2f}" if isinstance(value, (int, float)) else (str(value) if value is not None else None)
+    return f"{info.get('available_credits')}" if info.get("granted") else None
 
 
 class Toolbar:
@@ -35,6 +35,11 @@ class Toolbar:
         self.hint = ""  # a transient line, e.g. "Ctrl-C again to exit"
         self.routed: str | None = None  # the model the next turn would take, once known
         self.sovereignty: dict[str, str | None] = {}
+        self.credit: str | None = None
+
+    def refresh_credit(self) -> None:
+        """The credit balance (main thread; after each turn)."""
+        self.credit = self.balance(self.session)
 
     def preview(self) -> None:
         """Work out the next turn's model and its sovereignty class (off the main thread: reads the catalog)."""
@@ -59,8 +64,8 @@ class Toolbar:
         parts = [f" {model}" + (f" [{sov}]" if sov else ""), f"skill {s.skill}" + (f" · pack {s.pack}" if s.pack else "")]
         t = s.totals
         parts.append(f"{t.tokens} tokens · ${t.cost:.4f}")
-        if (credit := self.balance(s)) is not None:
-            parts.append(f"credit {credit}")
+        if self.credit is not None:
+            parts.append(f"credits {self.credit}")
         if not s.warm.done:
             parts.append("warming up…")
         if self.hint:
