@@ -127,7 +127,7 @@ class Dos:
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, None, self.memory, SystemClock(),
-                          router=self.routing(prefer, sovereignty), hooks=self.hooks)
+                          router=self.routing(prefer, sovereignty), hooks=self.hooks, tools=self.tool_host())
 
 
     @cached_property

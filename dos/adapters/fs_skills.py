@@ -196,6 +196,8 @@ class FolderSkills:
         pack = entry.source.pack
         own = metadata.get("dos") if isinstance(metadata.get("dos"), dict) else {}
         metadata["dos"] = (pack.defaults() if pack else {}) | own
+        if doc.data.get("allowed-tools") is not None:  # the spec's field, kept for the tool loop (dos.core.tool_loop)
+            metadata["allowed-tools"] = doc.data["allowed-tools"]
         bad = dos_settings_problems(metadata["dos"])
         if any(severity == "error" for _, severity in bad):
             raise InvalidSkill(f"{entry.path}: {bad[0][0]}")

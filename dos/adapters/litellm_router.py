@@ -128,7 +128,8 @@ class RoutedStream:
         self.cost_source = "none"
 
     def stream(
-        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
+        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None,
+        **options: Any,
     ) -> Iterator[Chunk]:
         chain = self.decision.chain
         if not chain or model != chain[0].name:
@@ -142,6 +143,8 @@ class RoutedStream:
             params["max_tokens"] = max_tokens
         if temperature is not None:
             params["temperature"] = temperature
+        params |= {k: v for k, v in options.items() if k in ("tools", "tool_choice") and v}  # function calling
+        calls: dict[int, dict[str, str]] = {}  # tool calls, assembled from their streamed pieces
         with _recorders_lock:
             _recorders[token] = self.attempts
         usage, finish, served = Usage(), "stop", None
@@ -159,6 +162,8 @@ class RoutedStream:
                     finish = choice.finish_reason or finish
                     if choice.delta and choice.delta.content:
                         yield Chunk(text=choice.delta.content, model=served)
+                    for call in (getattr(choice.delta, "tool_calls", None) or []) if choice.delta else []:
+                        _add_call_piece(calls, call)
                 reported = getattr(part, "usage", None)
                 if reported:
                     usage = Usage(reported.prompt_tokens or 0, reported.completion_tokens or 0)
@@ -175,6 +180,8 @@ class RoutedStream:
             if retire is not None:  # release the Router's global callback registrations
                 retire()
         served = served or chain[0].name
+        if calls:
+            yield Chunk(tool_calls=_tool_calls(calls), model=served)
         entry = next((e for e in chain if e.name == served), None)
         cost = _price_cost(entry, usage) if entry is not None and entry.sovereignty != "local" else None
         self.cost_source = "catalog" if cost is not None else "none"
@@ -195,6 +202,25 @@ class RoutedStream:
 
     def report(self) -> dict[str, Any]:
         return {"attempts": self.attempts.report(), "served_by": self.served_by, "cost_source": self.cost_source}
+
+
+def _add_call_piece(calls: dict[int, dict[str, str]], piece: Any) -> None:
+    """One streamed piece of a tool call (OpenAI delta shape: index, id, function.name, function.arguments)."""
+    index = getattr(piece, "index", None)
+    index = len(calls) if index is None else int(index)
+    slot = calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
+    function = getattr(piece, "function", None)
+    slot["id"] = slot["id"] or (getattr(piece, "id", None) or "")
+    if function is not None:
+        slot["name"] += getattr(function, "name", None) or ""
+        slot["arguments"] += getattr(function, "arguments", None) or ""
+
+
+def _tool_calls(calls: dict[int, dict[str, str]]) -> tuple[Any, ...]:
+    from dos.core.tools import ToolCall
+
+    return tuple(ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}") for i, c in sorted(calls.items())
+                 if c["name"])
 
 
 class LiteLLMRouterGateway:

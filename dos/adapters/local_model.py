@@ -87,8 +87,56 @@ def load(name: str) -> _Loaded:
         return _models[name]
 
 
+def _plain_messages(messages: list[dict]) -> list[dict]:
+    """Tool calls and results as plain turns: the GGUF's own chat template knows only system/user/assistant."""
+    out = []
+    for m in messages:
+        content = m.get("content") or ""
+        if m.get("role") == "tool":
+            out.append({"role": "user", "content": f"Result of {m.get('name') or 'the tool'}:\n{content}"})
+        elif m.get("role") == "assistant" and m.get("tool_calls"):
+            calls = "; ".join(f"{c['function']['name']}({c['function'].get('arguments') or ''})" for c in m["tool_calls"])
+            out.append({"role": "assistant", "content": f"{content}\nCalled: {calls}".strip()})
+        else:
+            out.append({"role": m.get("role", "user"), "content": content if isinstance(content, str) else str(content)})
+    return out
+
+
+def generate_with_tools(name: str, messages: list[dict], params: dict[str, Any]) -> Iterator[GenericStreamingChunk]:
+    """A chat completion that may call tools: llama-cpp-python's `chatml-function-calling` format, whose grammar
+    makes a call well-formed JSON for the named function's schema (SmolLM2 speaks ChatML). Not streamed: the
+    text, then each tool call, then a final chunk with usage."""
+    from llama_cpp.llama_chat_format import chatml_function_calling
+
+    model = load(name)
+    requested = params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
+    with model.lock:
+        response = chatml_function_calling(
+            llama=model.llama, messages=_plain_messages(messages), tools=params["tools"],
+            tool_choice=params.get("tool_choice"), temperature=float(params.get("temperature", 0.2) or 0.0),
+            max_tokens=int(requested), stream=False)
+    message = response["choices"][0]["message"]
+    calls = message.get("tool_calls") or []
+    if message.get("content"):
+        yield GenericStreamingChunk(text=message["content"], is_finished=False, finish_reason="", usage=None, index=0,
+                                    tool_use=None)
+    for i, call in enumerate(calls):
+        yield GenericStreamingChunk(text="", is_finished=False, finish_reason="", usage=None, index=0, tool_use={
+            "id": call.get("id") or f"call_{i}", "type": "function", "index": i,
+            "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or "{}"}})
+    usage = response.get("usage") or {}
+    usage = {"prompt_tokens": int(usage.get("prompt_tokens") or 0), "completion_tokens":
+             int(usage.get("completion_tokens") or 0), "total_tokens": int(usage.get("total_tokens") or 0)}
+    yield GenericStreamingChunk(text="", is_finished=True, finish_reason="tool_calls" if calls else "stop",
+                                usage=usage, index=0, tool_use=None)
+
+
 def generate(name: str, messages: list[dict], params: dict[str, Any]) -> Iterator[GenericStreamingChunk]:
     """Stream a chat completion, one chunk per piece of text, then a final chunk with exact usage."""
+    if params.get("tools"):
+        yield from generate_with_tools(name, messages, params)
+        return
+    messages = _plain_messages(messages)
     model = load(name)
     formatted = model.formatter(messages=messages)
     with model.lock:  # one generation at a time per loaded model

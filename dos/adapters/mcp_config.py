@@ -19,6 +19,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +59,23 @@ class McpConfig:
 
     def load(self) -> tuple[list[ServerSpec], list[str]]:
         found: list[tuple[str, dict[str, Any]]] = []  # (origin, servers mapping)
+        packs: dict[str, str] = {}  # origin -> the pack that declared it
         problems: list[str] = []
         for label, path in self.files():
             if path.is_file():
                 found.append((str(path), self._file(path, strict=label != "claude", problems=problems)))
         for pack in self.packs:
-            found += self._pack(pack, problems)
+            declared = self._pack(pack, problems)
+            packs |= {origin: pack.name for origin, _ in declared}
+            found += declared
         servers: list[ServerSpec] = []
         for origin, mapping in found:
             for name, entry in mapping.items():
                 spec = self._server(str(name), entry, origin, problems)
                 if spec is None:
                     continue
+                if origin in packs:
+                    spec = replace(spec, pack=packs[origin])
                 if any(s.name == spec.name for s in servers):
                     continue  # the first declaration wins (project over user over packs)
                 servers.append(spec)

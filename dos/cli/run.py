@@ -64,6 +64,8 @@ def run(
     context: bool = typer.Option(False, "--show-context", help="Print what memory added to the prompt (stderr)."),
     resume: bool = typer.Option(False, "--continue", "-c", help="Continue the last conversation of this terminal."),
     no_kernel: bool = typer.Option(False, "--no-kernel", help="Run in this process, not in the warm kernel."),
+    tools: Optional[str] = typer.Option(None, "--tools", help="MCP servers whose tools the model may call, e.g. time,git (see `dos mcp list`)."),
+    tool_choice: Optional[str] = typer.Option(None, "--tool-choice", help="auto, none, required, or SERVER__TOOL to force that call first."),
 ) -> None:
     _interrupt_on_sigterm()
     dos = build()
@@ -78,6 +80,8 @@ def run(
         session_id=dos.memory.last_session(scope) if resume else None,
         recall=not no_memory,
         scope=scope,
+        tools=tuple(t.strip() for t in (tools or "").split(",") if t.strip()),
+        tool_choice=tool_choice,
     )
     runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
     with AnswerStream(quiet=json_out) as out:

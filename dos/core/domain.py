@@ -51,6 +51,8 @@ class TurnRequest:
     session_id: str | None = None
     recall: bool = True  # offer relevant memory to the model
     scope: str | None = None  # the terminal or folder the turn runs in, for `dos run -c`
+    tools: tuple[str, ...] = ()  # MCP servers (or SERVER__TOOL patterns) enabled on the command line
+    tool_choice: str | None = None  # auto, none, required, or SERVER__TOOL (forced in the first round)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Chunk:
     usage: Usage | None = None
     cost: float | None = None
     model: str | None = None
+    tool_calls: tuple[Any, ...] = ()  # dos.core.tools.ToolCall: calls the model asked for (function calling)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class ModelGateway(Protocol):
         *,
         max_tokens: int | None,
         temperature: float | None,
+        **options: Any,  # tools=[...], tool_choice=... (function calling), passed only when a turn has tools
     ) -> Iterator[Chunk]: ...
 
 

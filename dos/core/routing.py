@@ -348,7 +348,8 @@ class BoundRoute(Protocol):
     """A ModelGateway bound to one decision's chain, reporting its attempts afterwards."""
 
     def stream(
-        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
+        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None,
+        **options: Any,  # tools=[...], tool_choice=... (function calling), when the turn has tools
     ) -> Iterator[Chunk]: ...
 
     def report(self) -> dict[str, Any]: ...
@@ -406,13 +407,14 @@ class RoutedCall:
             self.guard.turn = turn
 
     def stream(
-        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None
+        self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None,
+        **options: Any,
     ) -> Iterator[Chunk]:
         guard, chars, complete = self.guard, 0, False
         if guard is not None:  # BudgetExceeded if others spent what was left since the route was planned
             guard.reserve(self.decision.chain, messages, max_tokens, f"hold:{self.event_id}")
         started = self.clock.monotonic()
-        inner = self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature)
+        inner = self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature, **options)
         try:
             for chunk in inner:
                 if chunk.model and self.served is None:

@@ -40,6 +40,7 @@ class ServerSpec:
     url: str = field(default="", repr=False)
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     timeout: float = DEFAULT_TIMEOUT_S
+    pack: str = ""  # the pack that declared it: its skills get its tools
 
     def describe(self) -> dict[str, Any]:
         """What a listing shows: the command or the URL without its query, env and header *names* only."""

@@ -8,9 +8,10 @@ from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult
 from dos.core.errors import ModelError, UsageError
 from dos.core.hooks import NO_HOOKS, Hooks, skill_pack
 from dos.core.ids import new_id
-from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, TurnJournal
+from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, ToolHost, TurnJournal
 from dos.core.recall import Recalled, recall
 from dos.core.routing import Routing
+from dos.core.tool_loop import ToolLoop, tools_wanted
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
@@ -34,7 +35,7 @@ class TurnRunner:
     partial, is on record before this returns or raises."""
 
     def __init__(self, skills: SkillSource, gateway: ModelGateway | None, memory: MemoryLog | None, clock: Clock,
-                 router: Routing | None = None, hooks: Hooks | None = None):
+                 router: Routing | None = None, hooks: Hooks | None = None, tools: ToolHost | None = None):
         self.skills = skills
         self.gateway = gateway
         self.memory = memory
@@ -43,6 +44,7 @@ class TurnRunner:
         if gateway is None and router is None:
             raise ValueError("a TurnRunner needs a router or a gateway")
         self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
+        self.tool_host = tools  # MCP tools (dos.core.tool_loop), listed only when the turn enables some
 
     def run(
         self,
@@ -88,7 +90,9 @@ class TurnRunner:
         journal = memory if isinstance(memory, TurnJournal) else None
         saved_at: float | None = None
         try:
-            for chunk in (routed or self.gateway).stream(  # type: ignore[union-attr]
+            loop = (ToolLoop(routed or self.gateway, self.tool_host, skill, request, hooks, memory, common,
+                             self.hooks.notify) if self.tool_host is not None and tools_wanted(skill, request) else None)
+            for chunk in (loop if loop and loop.prepare() else (routed or self.gateway)).stream(  # type: ignore
                 model, messages, max_tokens=max_tokens, temperature=temperature
             ):
                 if chunk.text:

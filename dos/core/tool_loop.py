@@ -1,0 +1,194 @@
+"""The tool loop of one turn: offer the enabled servers' tools to the model, run the calls it makes (PreToolUse /
+PostToolUse hooks around each), feed the results back, and ask again, up to `MAX_TOOL_ROUNDS` rounds.
+
+Which servers a turn gets: the command line's `--tools`, the skill's `metadata.dos.tools`, the MCP entries of its
+`allowed-tools` (`mcp__time`, `time__get_*`, or a declared server's name), and the servers its pack declares. A
+skill with `allowed-tools` may call only what they allow; any other call is refused, and the refusal is on record.
+A server that fails (start, time-out, crash) costs only its own tools: one line on stderr, an error result for the
+model, and the turn goes on. Every call and result is a `tool_call` / `tool_result` event in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
+from dos.core.errors import DosError
+from dos.core.hooks import HookSession, skill_pack
+from dos.core.ports import MemoryLog, ModelGateway, ToolHost
+from dos.core.redact import redact, redact_data
+from dos.core.tools import (
+    MAX_TOOL_ROUNDS,
+    ServerSpec,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    allows,
+    forced,
+    one_line,
+    servers_named,
+    tool_choice_for,
+    tool_setting,
+)
+
+EVENT_TEXT_CHARS = 4_000  # of a tool result, in the memory log
+
+
+def wanted_servers(skill: Skill, request: TurnRequest, declared: list[ServerSpec]) -> list[ServerSpec]:
+    names = [s.name for s in declared]
+    entries = list(request.tools) + list(tool_setting(skill.dos.get("tools")))
+    entries += list(tool_setting(skill.metadata.get("allowed-tools")))
+    chosen = servers_named(entries, names)
+    pack = skill_pack(skill.source)
+    chosen += [s.name for s in declared if pack and s.pack == pack and s.name not in chosen]
+    return [s for s in declared if s.name in chosen]
+
+
+def tools_wanted(skill: Skill, request: TurnRequest) -> bool:
+    """Whether the turn may have tools at all (else no MCP file is even read)."""
+    return bool(request.tools or skill.dos.get("tools") or skill.metadata.get("allowed-tools")
+                or skill_pack(skill.source))
+
+
+class ToolLoop:
+    """Tools for one turn. `prepare()` lists them (False: no tools, the turn streams as usual)."""
+
+    def __init__(self, gateway: Any, host: ToolHost, skill: Skill, request: TurnRequest, hooks: HookSession,
+                 memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None]):
+        self.gateway, self.host, self.skill, self.request, self.hooks = gateway, host, skill, request, hooks
+        self.memory, self.common, self.notify = memory, common, notify
+        self.servers: dict[str, ServerSpec] = {}
+        self.tools: list[ToolSpec] = []
+        self.allowed = tool_setting(skill.metadata.get("allowed-tools"))
+
+    def prepare(self) -> bool:
+        try:
+            declared = self.host.servers()
+        except DosError as exc:  # a broken mcp.yaml: fatal only when the command line asked for tools
+            if self.request.tools:
+                raise
+            self.notify(f"{exc.message}; no MCP tools this turn")
+            return False
+        wanted = wanted_servers(self.skill, self.request, declared)
+        missing = [e for e in self.request.tools if not servers_named([e], [s.name for s in wanted])]
+        for entry in missing:
+            self.notify(f"--tools: no MCP server named '{entry}' is declared (see `dos mcp list`)")
+        if not wanted:
+            self.close()
+            return False
+        for listed in self.host.list_tools(wanted):
+            if listed.error:
+                self.notify(f"{listed.error}; the turn goes on without its tools")
+                continue
+            self.servers[listed.server.name] = listed.server
+            self.tools += listed.tools
+        if not self.tools:
+            self.close()
+        return bool(self.tools)
+
+    def close(self) -> None:
+        self.host.close()
+
+    # -- the rounds
+
+    def stream(self, model: str, messages: list[dict[str, Any]], *,
+               max_tokens: int | None, temperature: float | None) -> Iterator[Chunk]:
+        """The model's chunks, round after round, with usage and cost summed over the rounds."""
+        try:
+            yield from self._rounds(self.gateway, model, messages, max_tokens=max_tokens, temperature=temperature)
+        finally:
+            self.close()
+
+    def _rounds(self, gateway: ModelGateway, model: str, messages: list[dict[str, Any]], *,
+                max_tokens: int | None, temperature: float | None) -> Iterator[Chunk]:
+        messages = list(messages)
+        choice = tool_choice_for(self.request.tool_choice)
+        spent, cost = Usage(), 0.0
+        for round_no in range(MAX_TOOL_ROUNDS + 1):
+            offer = round_no < MAX_TOOL_ROUNDS and not (round_no > 0 and forced(choice))
+            options: dict[str, Any] = {"tools": [t.for_model() for t in self.tools]} if offer else {}
+            if offer and choice is not None and round_no == 0:
+                options["tool_choice"] = choice
+            calls: list[ToolCall] = []
+            text: list[str] = []
+            round_usage, round_cost = Usage(), 0.0
+            for chunk in gateway.stream(model, messages, max_tokens=max_tokens, temperature=temperature, **options):
+                calls += list(chunk.tool_calls)
+                text.append(chunk.text)
+                if chunk.usage:
+                    round_usage = chunk.usage
+                if chunk.cost is not None:
+                    round_cost = chunk.cost
+                yield replace(chunk, tool_calls=(),
+                              usage=_plus(spent, chunk.usage) if chunk.usage else None,
+                              cost=cost + chunk.cost if chunk.cost is not None else None)
+            spent, cost = _plus(spent, round_usage), cost + round_cost
+            if not calls:
+                return
+            messages.append({"role": "assistant", "content": "".join(text) or None, "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in calls]})
+            for call in calls:
+                messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
+                                 "content": self.run_call(call, model)})
+
+    def run_call(self, call: ToolCall, model: str) -> str:
+        """Run one call the model made (or refuse it); record both; the text the model gets back."""
+        try:
+            arguments: dict[str, Any] | None = call.parsed()
+        except ValueError:
+            arguments = None
+        self._record("tool_call", "model", f"{call.name} {one_line(call.arguments, 500)}", model,
+                     {"tool": call.name, "id": call.id, "arguments": redact_data(arguments) if arguments is not None
+                      else redact(call.arguments)})
+        tool = next((t for t in self.tools if t.qualified == call.name), None)
+        if tool is None:
+            return self._refuse(call, model, f"no tool named '{call.name}' was offered")
+        if self.allowed and not allows(self.allowed, call.name):
+            return self._refuse(call, model, f"the skill's allowed-tools do not include {call.name}")
+        if arguments is None:
+            return self._finish(call, model, ToolResult(error=f"the arguments are not a JSON object: "
+                                                              f"{one_line(call.arguments, 200)}"))
+        decision = self.hooks.pre_tool(call.name, arguments, call.id)
+        if decision.blocked:
+            return self._refuse(call, model, f"a PreToolUse hook blocked it: {one_line(decision.reason) or 'no reason'}")
+        if isinstance(decision.updated_input, dict):
+            arguments = decision.updated_input
+        result = self.host.call(self.servers[tool.server], tool.name, arguments)
+        if result.error:
+            self.notify(f"tool {call.name} failed: {result.error}; the turn goes on")
+        after = self.hooks.post_tool(call.name, arguments, result.for_model(), call.id)
+        text = self._finish(call, model, result)
+        context = after.additional_context
+        return f"{text}\n\n{context}" if context else text
+
+    def _refuse(self, call: ToolCall, model: str, reason: str) -> str:
+        self.notify(f"tool call refused: {reason}")
+        self._record("tool_result", "dos", f"refused: {reason}", model,
+                     {"tool": call.name, "id": call.id, "ok": False, "refused": True, "error": reason})
+        return f"error: refused: {reason}"
+
+    def _finish(self, call: ToolCall, model: str, result: ToolResult) -> str:
+        shown = result.text if not result.error else result.error
+        self._record("tool_result", "tool", redact(shown[:EVENT_TEXT_CHARS]), model,
+                     {"tool": call.name, "id": call.id, "ok": result.ok, "is_error": result.is_error,
+                      "error": result.error, "duration_s": result.duration_s,
+                      "truncated": len(shown) > EVENT_TEXT_CHARS})
+        return result.for_model()
+
+    def _record(self, kind: str, actor: str, text: str, model: str, data: dict[str, Any]) -> None:
+        if self.memory is not None:
+            self.memory.append(Event(kind=kind, actor=actor, text=text, data=data, **(self.common | {"model": model})))
+
+
+def _plus(a: Usage, b: Usage | None) -> Usage:
+    if b is None:
+        return a
+    return Usage(a.prompt_tokens + b.prompt_tokens, a.completion_tokens + b.completion_tokens)
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

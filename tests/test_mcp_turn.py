@@ -1,0 +1,123 @@
+"""The tool loop in a turn: a full `dos run --tools time` on the embedded model calls mcp-server-time (forced
+with --tool-choice, grammar-constrained), and the call and its result are in the memory log; a broken server
+costs only its tools; allowed-tools refuses what it does not list."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from dos.core.domain import Chunk, Skill, TurnRequest, Usage
+from dos.core.tool_loop import ToolLoop
+from dos.core.hooks import NO_HOOKS
+from dos.core.tools import ServerSpec, ServerTools, ToolCall, ToolResult, ToolSpec
+
+TIME = str(Path(sys.executable).parent / "mcp-server-time")
+
+
+def events(dos_home: Path) -> list[tuple[str, str, dict]]:
+    db = sqlite3.connect(dos_home / "data" / "memory.db")
+    return [(k, t, json.loads(d or "{}")) for k, t, d in db.execute("SELECT kind, text, data FROM events ORDER BY seq")]
+
+
+@pytest.mark.model
+def test_dos_run_with_tools_calls_the_time_server_on_the_embedded_model(dos, dos_home, tmp_path):
+    (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {
+        "time": {"command": TIME, "args": []}, "broken": {"command": "/nonexistent/server"}}}))
+    r = dos("run", "summarize", "--tools", "time,broken", "--tool-choice", "time__get_current_time",
+            "--temperature", "0", "--max-tokens", "16", "What time is it in UTC?", timeout=300)
+    assert r.code == 0, r.err
+    assert r.out.strip()
+    assert "MCP server 'broken'" in r.err and "command not found" in r.err and "Traceback" not in r.err
+    kinds = [k for k, _, _ in events(dos_home)]
+    assert kinds.index("prompt") < kinds.index("tool_call") < kinds.index("tool_result") < kinds.index("response")
+    call = next(d for k, _, d in events(dos_home) if k == "tool_call")
+    result = next((t, d) for k, t, d in events(dos_home) if k == "tool_result")
+    assert call["tool"] == "time__get_current_time" and isinstance(call["arguments"], dict)
+    assert result[1]["ok"] is True and "datetime" in result[0]
+
+
+class FakeHost:
+    def __init__(self):
+        self.spec = ServerSpec("time", "stdio", "test", command="x")
+        self.calls = []
+
+    def servers(self):
+        return [self.spec]
+
+    def list_tools(self, servers):
+        return [ServerTools(self.spec, (ToolSpec("time", "now"), ToolSpec("time", "convert")))]
+
+    def call(self, server, tool, arguments):
+        self.calls.append((tool, arguments))
+        return ToolResult(text="12:00")
+
+    def close(self):
+        pass
+
+
+class FakeGateway:
+    """Asks for the tools in `script`, one round each, then answers."""
+
+    def __init__(self, script):
+        self.script, self.seen = list(script), []
+
+    def stream(self, model, messages, *, max_tokens, temperature, **options):
+        self.seen.append((messages, options))
+        if self.script and options.get("tools"):
+            name = self.script.pop(0)
+            yield Chunk(tool_calls=(ToolCall(f"c{len(self.seen)}", name, '{"tz": "UTC"}'),))
+            yield Chunk(finish_reason="tool_calls", usage=Usage(10, 2), cost=0.0)
+            return
+        yield Chunk(text="done")
+        yield Chunk(finish_reason="stop", usage=Usage(5, 1), cost=0.0)
+
+
+class ListMemory:
+    def __init__(self):
+        self.events = []
+
+    def append(self, event):
+        self.events.append(event)
+        return event
+
+
+def run_loop(script, skill_meta=None, request_tools=("time",)):
+    host, gateway, memory, notes = FakeHost(), FakeGateway(script), ListMemory(), []
+    skill = Skill("s", "d", "body", "/s/SKILL.md", "user", skill_meta or {})
+    request = TurnRequest("s", "hi", tools=request_tools)
+    hooks = NO_HOOKS.session(session_id="S", turn_id="T", skill="s", pack=None, model="m")
+    loop = ToolLoop(gateway, host, skill, request, hooks, memory, {"session_id": "S", "turn_id": "T", "skill": "s"},
+                    notes.append)
+    assert loop.prepare()
+    chunks = list(loop.stream("m", [{"role": "user", "content": "hi"}], max_tokens=None, temperature=None))
+    return host, gateway, memory, notes, chunks
+
+
+def test_loop_runs_calls_feeds_results_back_and_sums_usage():
+    host, gateway, memory, _, chunks = run_loop(["time__now", "time__convert"])
+    assert host.calls == [("now", {"tz": "UTC"}), ("convert", {"tz": "UTC"})]
+    assert "".join(c.text for c in chunks) == "done"
+    last_usage = [c.usage for c in chunks if c.usage][-1]
+    assert last_usage == Usage(25, 5)
+    messages, _ = gateway.seen[-1]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant", "tool"]
+    assert messages[2]["content"] == "12:00"
+    assert [e.kind for e in memory.events] == ["tool_call", "tool_result"] * 2
+
+
+def test_loop_stops_offering_tools_after_the_round_limit():
+    host, gateway, _, _, _ = run_loop(["time__now"] * 10)
+    assert len(host.calls) == 5 and "tools" not in gateway.seen[-1][1]
+
+
+def test_allowed_tools_refuse_and_record_the_rest():
+    host, _, memory, notes, _ = run_loop(["time__convert"], {"allowed-tools": "time__now"})
+    assert host.calls == []
+    refused = [e for e in memory.events if e.kind == "tool_result"][0]
+    assert refused.data["refused"] is True and "allowed-tools" in refused.data["error"]
+    assert any("refused" in n for n in notes)
