@@ -89,7 +89,13 @@ class Dos:
         return CatalogSource(self.paths.config, self.paths.state, extra_route=self._config_route)
 
     def _config_route(self) -> dict[str, Any]:
-        return {"prefer": self.settings.get("prefer")} if self.paths.config.is_dir() else {}
+        """config.yaml's routing settings that differ from the defaults: `prefer`, and `default_model`
+        (tried first for skills that name no model of their own)."""
+        from dos.core.config import defaults
+
+        changed = {k: v for k, v in self.settings.items() if v != defaults()[k]}
+        route = {"prefer": changed.get("prefer"), "model": changed.get("default_model")}
+        return {k: v for k, v in route.items() if v is not None}
 
     def routing(self, prefer: str | None = None, sovereignty: str | None = None, notice: Any = None) -> Any:
         """The router: catalog + pure policy (dos.core.routing) + LiteLLM's Router (imported only on a call)."""

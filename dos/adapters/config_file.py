@@ -72,7 +72,7 @@ class ConfigFile:
     def text(self) -> str:
         try:
             return self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # no file yet (or no folder: storage reports that)
             return ""
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidConfig(f"{self.path}: cannot read ({exc})") from None

@@ -7,8 +7,20 @@ import sys
 from typing import Any
 
 
+def output_style() -> str:
+    """config.yaml's `output`: auto, plain or rich (auto when the config cannot be read)."""
+    from dos.bootstrap import build
+
+    try:
+        return str(build().settings["output"])
+    except Exception:  # a broken config.yaml is reported by the command that needs it, not here
+        return "auto"
+
+
 def on_terminal() -> bool:
-    return sys.stdout.isatty()
+    """Whether to render with rich: on a terminal, unless config says `output: plain` (or `rich`: always)."""
+    style = output_style()
+    return style == "rich" or (style == "auto" and sys.stdout.isatty())
 
 
 def console() -> Any:
@@ -21,7 +33,8 @@ def console() -> Any:
 
     environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
     stdout = getattr(sys.stdout, "bound", lambda: sys.stdout)()  # in the kernel: this request's client
-    return Console(highlight=False, file=stdout, _environ=environ | display_env())
+    forced = True if output_style() == "rich" else None  # rich markup even on a pipe (e.g. for `less -R`)
+    return Console(highlight=False, file=stdout, force_terminal=forced, _environ=environ | display_env())
 
 
 def print_json(value: Any) -> None:

@@ -20,7 +20,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("default_model", str, "local/smollm2", "Model for skills that do not pin one."),
     Setting("prefer", str, "local-first", "How the router orders models.", ("local-first", "cheapest", "best", "fastest")),
     Setting("recall", bool, True, "Offer relevant past turns to the model as context."),
-    Setting("recall_tokens", int, 512, "Most tokens of recalled context per turn.", minimum=0),
+    Setting("recall_tokens", int, 600, "Most tokens of recalled context per turn (0: none).", minimum=0),
     Setting("kernel_idle_minutes", int, 15, "Minutes before an idle kernel exits.", minimum=1),
     Setting("output", str, "auto", "auto: rich on a terminal, plain on a pipe.", ("auto", "plain", "rich")),
     Setting("editor", str, "", "Editor for `dos config edit` (empty: $VISUAL, $EDITOR, then vi)."),

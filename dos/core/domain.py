@@ -50,6 +50,7 @@ class TurnRequest:
     log: bool = True
     session_id: str | None = None
     recall: bool = True  # offer relevant memory to the model
+    recall_tokens: int = 600  # most tokens of recalled context (config: recall_tokens)
     scope: str | None = None  # the terminal or folder the turn runs in, for `dos run -c`
     tools: tuple[str, ...] = ()  # MCP servers (or SERVER__TOOL patterns) enabled on the command line
     tool_choice: str | None = None  # auto, none, required, or SERVER__TOOL (forced in the first round)

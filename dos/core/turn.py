@@ -77,8 +77,8 @@ class TurnRunner:
         if gate.blocked:
             raise hooks.refuse(gate)  # HookBlocked: prompt and reason are on record, no model is called
         recalled = Recalled()
-        if request.recall and isinstance(self.memory, MemoryRecall):
-            recalled = recall(self.memory, gate.text, session_id, turn_id)
+        if request.recall and request.recall_tokens > 0 and isinstance(self.memory, MemoryRecall):
+            recalled = recall(self.memory, gate.text, session_id, turn_id, request.recall_tokens)
             on_context(recalled)
 
         messages = hooks.pre_model(model, hooks.messages(build_messages(skill, gate.text, recalled)), max_tokens,
