@@ -400,6 +400,7 @@ class RoutedCall:
         self.latency_s: float | None = None
         self.guard = guard  # dos.core.ledger.Guard: hold before, cut during, debit after (None: no ledger)
         self.event_id = new_id()  # the route event's id, known before it is written so the debit can name it
+        self.rounds = 0  # a turn with tools streams once per round; usage and cost add up over the rounds
 
     def attach(self, **turn: Any) -> None:
         """The turn this call belongs to (its ledger entries name it)."""
@@ -411,8 +412,11 @@ class RoutedCall:
         **options: Any,
     ) -> Iterator[Chunk]:
         guard, chars, complete = self.guard, 0, False
+        self.rounds += 1
+        key = self.event_id if self.rounds == 1 else f"{self.event_id}:{self.rounds}"  # one hold/debit per round
+        usage, cost = Usage(), 0.0
         if guard is not None:  # BudgetExceeded if others spent what was left since the route was planned
-            guard.reserve(self.decision.chain, messages, max_tokens, f"hold:{self.event_id}")
+            guard.reserve(self.decision.chain, messages, max_tokens, f"hold:{key}")
         started = self.clock.monotonic()
         inner = self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature, **options)
         try:
@@ -421,8 +425,8 @@ class RoutedCall:
                     self.served = chunk.model
                     if self.served != self.model:
                         self.notice(self._fallback_notice())
-                self.usage = chunk.usage or self.usage
-                self.cost = chunk.cost if chunk.cost is not None else self.cost
+                usage = chunk.usage or usage
+                cost = chunk.cost if chunk.cost is not None else cost
                 chars += len(chunk.text)
                 if guard is not None:  # BudgetCut once the running cost passes the hold
                     guard.check(self._entry(self.served or self.model), chars)
@@ -430,10 +434,13 @@ class RoutedCall:
             complete = True
         finally:
             self.latency_s = round(self.clock.monotonic() - started, 4)
+            self.usage = Usage(self.usage.prompt_tokens + usage.prompt_tokens,
+                               self.usage.completion_tokens + usage.completion_tokens)
+            self.cost += cost
             if guard is not None:
                 getattr(inner, "close", lambda: None)()
                 served = self.served or self.model
-                guard.settle(f"debit:{self.event_id}", served, self.cost, self._entry(served), self.usage, chars,
+                guard.settle(f"debit:{key}", served, cost, self._entry(served), usage, chars,
                              complete, self.bound.report().get("cost_source"), self.event_id)
 
     def _entry(self, name: str | None) -> ModelEntry | None:
