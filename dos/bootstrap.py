@@ -179,12 +179,21 @@ def _stderr_notice(message: str) -> None:
 
 
 def warm_up() -> None:
-    """Import LiteLLM and load the embedded model now (the kernel does this once, at start)."""
+    """Import LiteLLM, load the embedded model and send it one token through the router (the kernel and the
+    chat REPL do this once, at start): LiteLLM's Router does its own lazy set-up on its first call, 2.5 s of a
+    cold first token. Pinned to the embedded model, so it never reaches a paid one; nothing is recorded."""
     from dos.adapters import local_model
     from dos.adapters.litellm_setup import litellm_module
+    from dos.core.domain import DEFAULT_MODEL, Skill, TurnRequest
 
     litellm_module()
     local_model.load("smollm2")
+    skill = Skill("warm-up", "", "You answer briefly.", "", "builtin")
+    routed = build().routing(notice=lambda _: None).plan(skill, TurnRequest(skill="warm-up", text="hi",
+                                                                            model=DEFAULT_MODEL, log=False))
+    messages = [{"role": "system", "content": skill.body}, {"role": "user", "content": "Say hello."}]
+    for _ in routed.bound.stream(DEFAULT_MODEL, messages, max_tokens=1, temperature=0.0):  # no ledger, no event
+        pass
 
 
 def build() -> Dos:

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dos.adapters.catalog import EMBEDDED
 from dos.adapters.litellm_router import LiteLLMRouterGateway
 from dos.core.errors import ModelError
 from dos.core.routing import PREFERENCES, ModelEntry, RouteRequest, decide

@@ -152,7 +152,7 @@ def explain(p: FilePlan, target: str) -> str:
         DRIFTED: f"edited in the target; {how}",
         BOTH: f"edited in the target and changed in the source; {how}",
         UNTRACKED: f"already in the target, not written by dos and different; {how}",
-        KEPT: f"deleted from the source but edited in the target: kept; --force removes it",
+        KEPT: "deleted from the source but edited in the target: kept; --force removes it",
     }.get(p.state, p.state)
 
 

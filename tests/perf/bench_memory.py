@@ -140,7 +140,7 @@ def main() -> None:
             for args in (("memory", "search", "harbour"), ("memory", "log")):
                 rows.append((f"`{' '.join(args)}` fast path (no typer) wall, {size:,} events",
                              f"{cli_wall(home, *args, fast=True):.0f} ms", "<= 200 ms at 1M" if "search" in args else ""))
-            rows.append((f"`dos --version` wall (process floor)", f"{cli_wall(home, '--version'):.0f} ms", ""))
+            rows.append(("`dos --version` wall (process floor)", f"{cli_wall(home, '--version'):.0f} ms", ""))
             scratch_home = Path(tempfile.mkdtemp())
             (scratch_home / "data").mkdir()
             subprocess.run(["cp", str(db), str(scratch_home / "data" / "memory.db")], check=True)

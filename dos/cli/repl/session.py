@@ -228,30 +228,11 @@ class ChatSession:
         return next((e.sovereignty for e in entries if e.name == model), None)
 
     def _warm_up(self) -> None:
-        """`warm_up()` (LiteLLM imported, the embedded model loaded), then, if the next turn goes to the embedded
-        model, one token through the same route: the first decode pages the weights in and LiteLLM's Router
-        does its own lazy set-up on its first call (2.5 s of the first turn, measured; docs/benchmarks-chat.md).
-        Never for a remote model: that call would cost money."""
+        """`warm_up()`: LiteLLM imported, the embedded model loaded and primed with one token through the
+        router (its first call does a lazy set-up: 2.5 s of the first turn, measured; docs/benchmarks.md)."""
         from dos.bootstrap import warm_up
 
         warm_up()
-        dos = build()  # its own: SQLite connections (the ledger's) belong to the thread that opened them
-        skill = ChatSkills(dos.skills).get(self.skill)
-        routing = dos.routing(self.options.prefer, self.options.sovereignty, notice=lambda _: None)
-        from dos.core.routing import explain
-
-        decision = explain(skill, dos.catalog, self.command_line())
-        if not decision.chain or decision.chain[0].source != "embedded":
-            return
-        routed = routing.plan(skill, TurnRequest(skill=skill.name, text="hi", model=self.model, log=False,
-                                                 recall=False))
-        bound = getattr(routed, "bound", None)  # the bare route: no ledger hold, no route event
-        if bound is not None:
-            from dos.core.turn import build_messages
-
-            messages = build_messages(skill, "Say hello.")  # a real turn's size: llama.cpp sizes buffers on first use
-            for _ in bound.stream(routed.model, messages, max_tokens=1, temperature=0.0):
-                pass
 
     # -- reload
 
