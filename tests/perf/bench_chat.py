@@ -1,6 +1,6 @@
 """`dos chat` in a pseudo-terminal (standard library only): time from `dos chat` to a ready prompt, and
 keystroke-to-first-token with the embedded model, typed at once (the warm-up still running) and after the
-warm-up. Results go into docs/benchmarks-chat.md.
+warm-up. Results go into docs/benchmarks.md.
 
     .venv/bin/python tests/perf/bench_chat.py [--runs 5]
 """

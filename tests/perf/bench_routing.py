@@ -4,7 +4,7 @@
 2. the router's overhead around one embedded-model call: DOS's routed call (LiteLLM Router built from the chain,
    attempt callback, chunk mapping) versus a bare streaming `litellm.completion` on the same model and prompt.
 
-    .venv/bin/python tests/perf/bench_routing.py [--calls 7] [--out docs/benchmarks-routing.md]
+    .venv/bin/python tests/perf/bench_routing.py [--calls 7] [--out FILE]
 """
 
 from __future__ import annotations
