@@ -34,3 +34,13 @@ def test_output_setting_chooses_plain_or_rich(dos):
     assert dos("config", "set", "output", "rich").code == 0
     rich = dos("doctor", "--quick")
     assert rich.code == 0 and "✓" in rich.out
+
+
+def test_chat_keys_setting_picks_vi_or_emacs(monkeypatch, tmp_path):
+    from dos.cli.repl.terminal import wants_vi
+
+    monkeypatch.setenv("DOS_CHAT_KEYS", "vi")
+    monkeypatch.setenv("INPUTRC", str(tmp_path / "no-inputrc"))
+    assert wants_vi(False, {"chat_keys": "emacs"}) is False  # the config file wins over the environment
+    assert wants_vi(False, {"chat_keys": "vi"}) is True
+    assert wants_vi(False, {"chat_keys": ""}) is True  # empty: the environment decides

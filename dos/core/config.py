@@ -24,6 +24,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kernel_idle_minutes", int, 15, "Minutes before an idle kernel exits.", minimum=1),
     Setting("output", str, "auto", "auto: rich on a terminal, plain on a pipe.", ("auto", "plain", "rich")),
     Setting("editor", str, "", "Editor for `dos config edit` (empty: $VISUAL, $EDITOR, then vi)."),
+    Setting("chat_keys", str, "", "Key bindings in `dos chat` (empty: $DOS_CHAT_KEYS, then ~/.inputrc, then emacs).",
+            ("", "emacs", "vi")),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -44,7 +46,7 @@ def check(key: str, value: Any) -> str | None:
     if setting.kind is str and not isinstance(value, str):
         return f"'{key}' must be {setting.kind.__name__}, not {value!r}"
     if setting.choices and value not in setting.choices:
-        return f"'{key}' must be one of {', '.join(setting.choices)}, not {value!r}"
+        return f"'{key}' must be one of {', '.join(c or repr(c) for c in setting.choices)}, not {value!r}"
     if setting.minimum is not None and value < setting.minimum:
         return f"'{key}' must be at least {setting.minimum:g}, not {value!r}"
     return None
