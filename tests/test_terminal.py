@@ -54,3 +54,17 @@ def test_answer_renders_on_a_terminal(dos_home, tmp_path, kernel):
     finally:
         if kernel == "1":
             subprocess.run([sys.executable, "-m", "dos", "kernel", "stop"], env=env, capture_output=True)
+
+
+def test_slow_steps_show_progress_on_a_terminal_only(dos, dos_home, tmp_path):
+    """`dos memory import` draws a spinner on a terminal's stderr; on a pipe, stderr stays empty."""
+    export = tmp_path / "export.jsonl"
+    assert dos("memory", "remember", "a note to carry over").code == 0
+    assert dos("memory", "export", "-o", str(export)).code == 0
+    other = tmp_path / "other-home"
+    env = clean_env(other, TERM="xterm-256color", COLUMNS="100")
+    code, out = run_on_tty(["memory", "import", str(export)], env)
+    assert code == 0, out
+    assert "importing" in out
+    piped = dos("memory", "import", str(export), env={"DOS_HOME": str(tmp_path / "third-home")})
+    assert piped.code == 0 and "importing" not in piped.err

@@ -15,7 +15,7 @@ import typer
 from dos.bootstrap import build
 from dos.cli.memory_fast import excerpt as _excerpt
 from dos.cli.memory_fast import plain_events, plain_turns, status, words_match
-from dos.cli.output import console, on_terminal, print_json
+from dos.cli.output import console, on_terminal, print_json, progress
 from dos.core.domain import Event
 from dos.core.errors import UsageError, VerifyFailed
 from dos.core.ids import new_id
@@ -212,7 +212,8 @@ def import_(
 ) -> None:
     """Import a DOS export or Simon Willison's `llm` logs.db, all or nothing.
     Example: dos memory import ~/.config/io.datasette.llm/logs.db"""
-    result = build().memory.import_file(sys.stdin if str(path) == "-" else path, fmt)
+    with progress(f"importing {path}"):
+        result = build().memory.import_file(sys.stdin if str(path) == "-" else path, fmt)
     if json_out:
         print_json(result)
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -35,6 +37,21 @@ def console() -> Any:
     stdout = getattr(sys.stdout, "bound", lambda: sys.stdout)()  # in the kernel: this request's client
     forced = True if output_style() == "rich" else None  # rich markup even on a pipe (e.g. for `less -R`)
     return Console(highlight=False, file=stdout, force_terminal=forced, _environ=environ | display_env())
+
+
+@contextmanager
+def progress(what: str) -> Iterator[None]:
+    """A spinner on stderr while a slow step runs, on a terminal only: nothing on a pipe or in a script."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    from dos.context import display_env
+
+    err = getattr(sys.stderr, "bound", lambda: sys.stderr)()
+    with Console(file=err, _environ=dict(display_env())).status(f"[dim]{what}…[/]"):
+        yield
 
 
 def print_json(value: Any) -> None:

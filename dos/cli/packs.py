@@ -9,7 +9,7 @@ import typer
 
 from dos.bootstrap import build
 from dos.cli.complete import pack_names
-from dos.cli.output import print_json
+from dos.cli.output import print_json, progress
 
 app = typer.Typer(help="Packs: bundles of skills with their hooks, MCP servers and defaults.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
@@ -72,7 +72,8 @@ def show(name: str = NAME, json_out: bool = JSON) -> None:
 def install(source: str = typer.Argument(..., help="A pack folder, a Claude Code plugin folder, or a git URL."),
             force: bool = typer.Option(False, "--force", help="Replace an installed pack of the same name.")) -> None:
     """Validate a pack, then copy it into your packs folder.  Example: dos packs install ./my-pack"""
-    pack, warnings = _store().install(source, force)
+    with progress(f"installing {source}"):
+        pack, warnings = _store().install(source, force)
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"installed {pack.name} {pack.version}")

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from dos.bootstrap import build
-from dos.cli.output import console, on_terminal, print_json
+from dos.cli.output import console, on_terminal, print_json, progress
 
 HELP = """Copies of your skills in Claude Code, Codex, Gemini CLI, folders and git, kept in step.
 
@@ -126,7 +126,8 @@ def push(targets: Optional[list[str]] = TARGETS,
             raise UsageError("--watch writes; it cannot be combined with --dry-run")
         _watch(sync, targets or [], force, json_out)
         return
-    reports = sync.sync(targets or [], dry_run=dry_run, force=force)
+    with progress("syncing skills"):
+        reports = sync.sync(targets or [], dry_run=dry_run, force=force)
     if json_out:
         print_json({"dry_run": dry_run, "targets": [r.as_dict() for r in reports]})
         _fail_if([r for r in reports if r.error], len(reports))
