@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 PANELS = {
-    "Run": ["run"],
+    "Run": ["run", "chat"],
     "Memory": ["memory"],
     "Skills & Packs": ["skills", "packs"],
     "Models & Routing": ["models", "route", "stats"],
+    "Credits": ["credits", "budget", "ledger"],
     "Hooks": ["hooks"],
+    "MCP": ["mcp"],
+    "Sync": ["sync"],
     "System": ["config", "kernel", "doctor"],
 }
 
@@ -35,6 +38,8 @@ def test_help_groups_every_command_by_area_with_an_example(dos):
         for command in commands:
             assert where.get(command) == panel, (command, panel, where)
     assert run.out.count("Example: dos ") >= 10
+    shown = [line.strip("╭─╮ ").split(" ─")[0].strip() for line in run.out.splitlines() if line.startswith("╭─")]
+    assert [p for p in shown if p != "Options"] == list(PANELS)  # areas in the documented order
 
 
 @pytest.mark.parametrize(

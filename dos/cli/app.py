@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+import typer.core
 
 from dos import __version__
-from dos.cli import config, doctor, kernel, memory, packs, run, skills
+from dos.cli import chat, config, credits, doctor, kernel, mcp, memory, models, packs, route, run, skills, stats, sync
 from dos.cli import hooks as hook_commands
-from dos.cli import models, route, stats
 from dos.cli.errors import guarded
+
+# `dos --help` shows commands by area, in this order, one line and an example each.
+RUN, MEMORY, SKILLS, MODELS, CREDITS, HOOKS, MCP, SYNC, SYSTEM = PANELS = (
+    "Run", "Memory", "Skills & Packs", "Models & Routing", "Credits", "Hooks", "MCP", "Sync", "System")
+
+
+class ByArea(typer.core.TyperGroup):
+    """Lists commands panel by panel in PANELS order (typer alone puts commands before groups)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        panel = {n: getattr(self.commands[n], "rich_help_panel", None) for n in names}
+        return sorted(names, key=lambda n: PANELS.index(panel[n]) if panel[n] in PANELS else len(PANELS))
 
 app = typer.Typer(
     name="dos",
+    cls=ByArea,
     help="DOS: a local-first personal AI OS for the terminal.\n\nQuick start: echo 'some notes' | dos run summarize",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -33,10 +49,8 @@ def main(
     """DOS: a local-first personal AI OS for the terminal."""
 
 
-# `dos --help` groups commands by area, one line and an example each.
-RUN, MEMORY, SKILLS, MODELS, HOOKS, SYSTEM = "Run", "Memory", "Skills & Packs", "Models & Routing", "Hooks", "System"
 app.command("run", help=run.HELP, rich_help_panel=RUN)(run.run)
-app.command("chat", help=(chat := __import__("dos.cli.chat", fromlist=["chat"])).HELP, rich_help_panel=RUN)(chat.chat)
+app.command("chat", help=chat.HELP, rich_help_panel=RUN)(chat.chat)
 app.add_typer(memory.app, name="memory", rich_help_panel=MEMORY,
               help="The memory log: search, remember, correct, export.  Example: dos memory search chmod")
 app.add_typer(skills.app, name="skills", rich_help_panel=SKILLS,
@@ -49,19 +63,24 @@ app.add_typer(route.app, name="route", rich_help_panel=MODELS,
               help="Why a skill routes where it does.  Example: dos route explain summarize")
 app.command("stats", rich_help_panel=MODELS,
             help="Calls, success, latency, tokens and cost per model and skill.  Example: dos stats --since 7d")(stats.stats)
+app.add_typer(credits.app, name="credits", rich_help_panel=CREDITS,
+              help="Your credit balance and spend; add credits.  Example: dos credits grant 10")
+app.add_typer(credits.budget_app, name="budget", rich_help_panel=CREDITS,
+              help="Spending limits per day/week/month, skill, pack.  Example: dos budget set --period day 2.50")
+app.command("ledger", rich_help_panel=CREDITS,
+            help="Ledger entries: grants, debits, refunds.  Example: dos ledger --since 7d --csv")(credits.ledger)
 app.add_typer(hook_commands.app, name="hooks", rich_help_panel=HOOKS,
               help="Hooks that fire around every turn.  Example: dos hooks list")
-app.add_typer(__import__("dos.cli.sync", fromlist=["app"]).app, name="sync", rich_help_panel="Sync", short_help="Copies of your skills in Claude Code, Codex, Gemini CLI, folders, git; drift caught.  Example: dos sync status")
-app.add_typer(__import__("dos.cli.mcp", fromlist=["app"]).app, name="mcp", rich_help_panel="MCP", short_help="Tools from MCP servers (list, call) and DOS skills served over MCP.  Example: dos mcp list")
+app.add_typer(mcp.app, name="mcp", rich_help_panel=MCP,
+              short_help="Tools from MCP servers (list, call) and DOS skills served over MCP.  Example: dos mcp list")
+app.add_typer(sync.app, name="sync", rich_help_panel=SYNC, short_help="Copies of your skills in Claude Code, Codex, "
+              "Gemini CLI, folders, git; drift caught.  Example: dos sync status")
 app.add_typer(config.app, name="config", rich_help_panel=SYSTEM,
               help="Settings in config.yaml.  Example: dos config set recall false")
 app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,
               help="The warm background process behind dos run.  Example: dos kernel status")
 app.command("doctor", rich_help_panel=SYSTEM,
             help="What DOS sees, what is broken, what to do next.  Example: dos doctor")(doctor.doctor)
-app.add_typer(__import__("dos.cli.credits", fromlist=["app"]).app, name="credits", rich_help_panel="Credits", help="Your credit balance and spend; add credits.  Example: dos credits grant 10")
-app.add_typer(__import__("dos.cli.credits", fromlist=["app"]).budget_app, name="budget", rich_help_panel="Credits", help="Spending limits per day/week/month, skill, pack.  Example: dos budget set --period day 2.50")
-app.command("ledger", rich_help_panel="Credits", help="Ledger entries: grants, debits, refunds.  Example: dos ledger --since 7d --csv")(__import__("dos.cli.credits", fromlist=["app"]).ledger)
 
 
 def run_app() -> None:
