@@ -109,3 +109,19 @@ def test_new_pack_validates_and_installs(dos, tmp_path):
     assert dos("skills", "validate", str(tmp_path / "notes")).code == 0
     assert dos("packs", "install", str(tmp_path / "notes")).code == 0
     assert "notes-hello" in skill_sources(dos)
+
+
+def test_generation_settings_in_a_pack_routing_block_do_not_break_its_route(dos, tmp_path):
+    """temperature and max_tokens under `routing:` become the skills' settings; the route keeps only its keys."""
+    pack = tmp_path / "research"
+    skill = pack / "skills" / "research-hello"
+    skill.mkdir(parents=True)
+    (pack / "pack.yaml").write_text("name: research\nversion: 0.1.0\ndescription: Research helpers.\nskills: skills\n"
+                                    "routing:\n  temperature: 0.1\n  max_tokens: 50\n  prefer: cheapest\n")
+    (skill / "SKILL.md").write_text("---\nname: research-hello\ndescription: Say hello.\n---\nSay hello.\n")
+    assert dos("packs", "install", str(pack)).code == 0
+    explained = dos("route", "explain", "research-hello", "--json")
+    assert explained.code == 0, explained.err
+    assert json.loads(explained.out)["request"]["prefer"] == "cheapest"
+    shown = json.loads(dos("skills", "show", "research-hello", "--json").out)
+    assert shown["settings"]["temperature"] == 0.1 and shown["settings"]["max_tokens"] == 50

@@ -56,9 +56,11 @@ class Pack:
 
     def defaults(self) -> dict[str, Any]:
         """What the pack adds to each of its skills' `metadata.dos`, under the skill's own settings."""
-        out: dict[str, Any] = {k: v for k, v in self.routing.items() if k in ("model", "temperature", "max_tokens")}
-        if self.routing:
-            out["route"] = dict(self.routing)
+        settings = ("model", "temperature", "max_tokens")  # generation settings, not route constraints
+        out: dict[str, Any] = {k: v for k, v in self.routing.items() if k in settings}
+        route = {k: v for k, v in self.routing.items() if k not in settings[1:]}
+        if route:
+            out["route"] = route
         if self.budget:
             out["budget"] = dict(self.budget)
         return out
