@@ -81,6 +81,14 @@ def test_first_run_starts_the_kernel_and_later_runs_reuse_it(kdos, dos_home):
     assert mode == 0o600
 
 
+def test_status_says_whether_a_kernel_runs_and_exits_0_either_way(kdos):
+    idle = kdos("kernel", "status", "--json")
+    assert idle.code == 0 and json.loads(idle.out) == {"running": False}
+    assert kdos("kernel", "start").code == 0
+    running = status(kdos)
+    assert running["running"] is True and running["pid"] > 0
+
+
 def test_errors_come_back_with_their_exit_codes(kdos):
     assert kdos("run", "summarise", "hi").code == 3
     empty = kdos("run", "summarize", input="")
