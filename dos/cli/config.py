@@ -40,18 +40,25 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print JSON instead
         print_json({"path": str(config.path), "settings": values, "problems": found})
     else:
         for s in SETTINGS:
-            typer.echo(f"{s.key} = {values[s.key]!r}\t# {s.help}")
+            typer.echo(f"{s.key}: {_shown(values[s.key])}\t# {s.help}")
         for problem in found:
             typer.echo(f"problem: {problem}", err=True)
     if found:
         raise typer.Exit(InvalidConfig.exit_code)
 
 
+def _shown(value: object) -> str:
+    """A value as it would be written in config.yaml (true, 600, local/smollm2, '')."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "''" if value == "" else str(value)
+
+
 @app.command("get")
 def get(key: str = typer.Argument(..., help="A setting name (see `dos config show`).")) -> None:
     """Print one setting's value.  Example: dos config get default_model"""
     value = build().settings[_known(key)]
-    typer.echo(str(value).lower() if isinstance(value, bool) else str(value))
+    typer.echo("" if value == "" else _shown(value))
 
 
 @app.command("set")
