@@ -65,7 +65,7 @@ def test_route_explain_prints_the_order_and_reasons_without_importing_litellm(do
         "removed\tcloud-us\tsovereignty us not allowed (allowed: eu, local)",
         "chain\tcloud-eu -> local/smollm2",
     ]
-    assert data["chain"] == ["cloud-eu", "local/smollm2"] and data["request"]["sources"] == ["config", "skill", "command line"]
+    assert data["chain"] == ["cloud-eu", "local/smollm2"] and data["request"]["sources"] == ["skill", "command line"]  # config.yaml at its defaults adds nothing
     assert not loaded & set(HEAVY)
 
 
