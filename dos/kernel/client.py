@@ -5,18 +5,16 @@ so on stderr and the command runs in this process instead, with the same stdin."
 
 from __future__ import annotations
 
-import base64
+import binascii
 import fcntl
 import io
 import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from dos.context import display_env, local_scope
 from dos.kernel.protocol import fingerprint, owned_by_me, send, socket_path
@@ -73,7 +71,7 @@ def _connect(path: Path) -> socket.socket | None:
         return None
 
 
-def request(state: Path, frame: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:
+def request(state: Path, frame: dict[str, object], timeout: float = 5.0) -> dict | None:
     """Send one frame to a running kernel and read one reply; None if no kernel answers."""
     path = socket_path(state)
     if not owned_by_me(path):
@@ -113,6 +111,8 @@ def start(state: Path) -> bool:
                 notice(f"the kernel socket {path} belongs to another user; not using it")
                 return False
             path.unlink()  # stale: nobody answers on it
+        import subprocess
+
         log = open(state / "kernel.log", "ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", "dos.kernel", "--state", str(state), "--idle", str(_idle_seconds())],
@@ -167,7 +167,7 @@ def run_in_kernel(argv: list[str]) -> int | None:
         env |= {"COLUMNS": str(size.columns), "LINES": str(size.lines)}
     frame = {
         "op": "run", "fingerprint": fingerprint(), "argv": argv, "cwd": os.getcwd(), "scope": local_scope(),
-        "env": env, "stdin": base64.b64encode(stdin).decode(),
+        "env": env, "stdin": binascii.b2a_base64(stdin, newline=False).decode(),  # base64 (its module imports re)
         "ttys": {"stdin": stdin_tty, "stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
     }
     for attempt in range(2):

@@ -9,18 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import socket
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import dos
 
 MAX_SOCKET_PATH = 100
 # Variables that change what a turn does (keys, endpoints, DOS settings): a kernel started under other values
 # is not reused. Only a hash of them ever leaves the client.
-_BEHAVIOUR = re.compile(r"(^DOS_|^LITELLM_|^OLLAMA_|_API_KEY$|_API_BASE$|_BASE_URL$|_TOKEN$|^AWS_|^AZURE_)")
+_BEHAVIOUR_PREFIXES = ("DOS_", "LITELLM_", "OLLAMA_", "AWS_", "AZURE_")
+_BEHAVIOUR_SUFFIXES = ("_API_KEY", "_API_BASE", "_BASE_URL", "_TOKEN")
 _NOT_BEHAVIOUR = {"DOS_KERNEL", "DOS_DEBUG"}
 
 
@@ -29,6 +27,8 @@ def socket_path(state: Path) -> Path:
     path = state / "kernel.sock"
     if len(str(path)) <= MAX_SOCKET_PATH:
         return path
+    import tempfile
+
     folder = Path(tempfile.gettempdir()) / f"dos-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder / (hashlib.sha256(str(state).encode()).hexdigest()[:16] + ".sock")
@@ -45,12 +45,13 @@ def fingerprint(environ: dict[str, str] | os._Environ = os.environ) -> str:
                 st = os.stat(os.path.join(folder, name))
                 digest.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     for key in sorted(environ):
-        if _BEHAVIOUR.search(key) and key not in _NOT_BEHAVIOUR:
+        behaviour = key.startswith(_BEHAVIOUR_PREFIXES) or key.endswith(_BEHAVIOUR_SUFFIXES)
+        if behaviour and key not in _NOT_BEHAVIOUR:
             digest.update(f"{key}={environ[key]}\n".encode())
     return digest.hexdigest()[:32]
 
 
-def send(sock: socket.socket, frame: dict[str, Any]) -> None:
+def send(sock: socket.socket, frame: dict[str, object]) -> None:  # (no typing import: client start-up)
     sock.sendall(json.dumps(frame, separators=(",", ":")).encode() + b"\n")
 
 
