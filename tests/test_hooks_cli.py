@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.hookfiles import pyscript, script, settings
+from tests.test_cli_run import memory_events as events
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell hooks")
 FAST = ["--temperature", "0", "--max-tokens", "8"]
-
-
-def events(dos_home: Path) -> list[sqlite3.Row]:
-    path = dos_home / "data" / "memory.db"
-    if not path.exists():
-        return []
-    db = sqlite3.connect(path)
-    db.row_factory = sqlite3.Row
-    return db.execute("SELECT * FROM events ORDER BY seq").fetchall()
 
 
 def user_hooks(dos_home: Path, text: str) -> None:
