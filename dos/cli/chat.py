@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from dos.cli.complete import model_names, skill_names
+from dos.cli.complete import skill_names
+from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
 
 HELP = """Talk with DOS: many turns in one session, slash commands (/help), streamed Markdown answers.
 
@@ -20,13 +21,12 @@ def chat(
                                         autocompletion=skill_names),
     resume: bool = typer.Option(False, "--continue", "-c", help="Continue the last session of this terminal or folder."),
     session: Optional[str] = typer.Option(None, "--session", help="A named session: created, or continued."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Pin a model, e.g. local/smollm2.",
-                                        autocompletion=model_names),
-    prefer: Optional[str] = typer.Option(None, "--prefer", help="Route order: local-first, cheapest, best, fastest."),
-    sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu."),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Most tokens per answer."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
-    no_memory: bool = typer.Option(False, "--no-memory", help="Do not offer past events to the model."),
+    model: Optional[str] = MODEL,
+    prefer: Optional[str] = PREFER,
+    sovereignty: Optional[str] = SOVEREIGNTY,
+    max_tokens: Optional[int] = MAX_TOKENS,
+    temperature: Optional[float] = TEMPERATURE,
+    no_memory: bool = NO_MEMORY,
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in memory."),
     vi: bool = typer.Option(False, "--vi", help="Vi key bindings (also: DOS_CHAT_KEYS=vi, or vi in ~/.inputrc)."),
 ) -> None:

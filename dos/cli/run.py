@@ -10,11 +10,12 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
-from dos.cli.complete import model_names, skill_names
+from dos.cli.complete import skill_names
 from dos.cli.output import AnswerStream, print_json
 from dos.context import scope as conversation_scope
 from dos.core.domain import TurnRequest
 from dos.core.recall import Recalled
+from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
 
 HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin).
 
@@ -52,15 +53,14 @@ def _interrupt_on_sigterm() -> None:
 def run(
     skill: str = typer.Argument(..., help="The skill to run (see `dos skills list`).", autocompletion=skill_names),
     text: Optional[list[str]] = typer.Argument(None, help="The prompt; stdin is appended when piped."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to use, e.g. local/smollm2.",
-                                         autocompletion=model_names),
-    prefer: Optional[str] = typer.Option(None, "--prefer", help="Route order: local-first, cheapest, best, fastest."),
-    sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu (only narrows the skill's)."),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Most tokens to generate."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
+    model: Optional[str] = MODEL,
+    prefer: Optional[str] = PREFER,
+    sovereignty: Optional[str] = SOVEREIGNTY,
+    max_tokens: Optional[int] = MAX_TOKENS,
+    temperature: Optional[float] = TEMPERATURE,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of streaming text."),
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this turn in memory."),
-    no_memory: bool = typer.Option(False, "--no-memory", help="Do not offer past events to the model."),
+    no_memory: bool = NO_MEMORY,
     context: bool = typer.Option(False, "--show-context", help="Print what memory added to the prompt (stderr)."),
     resume: bool = typer.Option(False, "--continue", "-c", help="Continue the last conversation of this terminal."),
     no_kernel: bool = typer.Option(False, "--no-kernel", help="Run in this process, not in the warm kernel."),
