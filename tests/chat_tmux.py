@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -15,14 +16,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 class Tmux:
     def __init__(self, name: str, workdir: Path):
-        self.socket = f"dos-{name}-{os.getpid()}"
+        self.socket = f"dos-{name}-{uuid.uuid4().hex[:12]}"  # a fresh server per test: no race with one dying
         self.workdir = workdir
         self.rc_file = workdir / "chat.rc"
 
-    def tmux(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> str:
-        proc = subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True,
+    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None):
+        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True,
                               input=input, timeout=30, env=env)
-        return proc.stdout.decode("utf-8", "replace")
+
+    def tmux(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> str:
+        return self.run(*args, input=input, env=env).stdout.decode("utf-8", "replace")
 
     def start(self, args: list[str], env: dict[str, str], width: int = 100, height: int = 30) -> float:
         """Start `dos ARGS` in a new tmux session (its own server, so its environment is ours plus `env`);
@@ -32,7 +35,9 @@ class Tmux:
         command = (f"cd {shlex.quote(str(self.workdir))} && {shlex.quote(sys.executable)} -m dos "
                    f"{' '.join(shlex.quote(a) for a in args)}; echo $? > {shlex.quote(str(self.rc_file))}; sleep 600")
         started = time.monotonic()
-        self.tmux("new-session", "-d", "-s", "chat", "-x", str(width), "-y", str(height), command, env=full)
+        proc = self.run("new-session", "-d", "-s", "chat", "-x", str(width), "-y", str(height), command, env=full)
+        if proc.returncode != 0:
+            raise AssertionError(f"tmux new-session failed: {proc.stderr.decode(errors='replace')}")
         return started
 
     def screen(self) -> str:
@@ -56,7 +61,9 @@ class Tmux:
             if predicate(screen):
                 return screen
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; the screen was:\n{screen}")
+                alive = self.run("has-session", "-t", "chat").returncode == 0
+                raise AssertionError(f"timed out (tmux session {'alive' if alive else 'gone'}); "
+                                     f"the screen was:\n{screen}")
             time.sleep(poll)
 
     def wait_text(self, text: str, timeout: float = 120) -> str:
