@@ -161,7 +161,7 @@ def generate(name: str, messages: list[dict], params: dict[str, Any]) -> Iterato
             max_tokens=max_tokens,
             temperature=float(params.get("temperature", 0.2) or 0.0),
             top_p=float(params.get("top_p", 0.95)),
-            stop=formatted.stop,
+            stop=_stops(formatted.stop, params.get("stop")),
             stopping_criteria=criteria,
             seed=params.get("seed"),
             stream=True,
@@ -175,6 +175,13 @@ def generate(name: str, messages: list[dict], params: dict[str, Any]) -> Iterato
     generated = min(generated, max_tokens)  # llama.cpp samples one token past the limit, then drops it
     usage = {"prompt_tokens": len(tokens), "completion_tokens": generated, "total_tokens": len(tokens) + generated}
     yield GenericStreamingChunk(text="", is_finished=True, finish_reason=finish, usage=usage, index=0, tool_use=None)
+
+
+def _stops(template: Any, requested: Any) -> list[str]:
+    """The chat template's stop strings plus the caller's (`stop`: a string or a list of them)."""
+    own = [template] if isinstance(template, str) else list(template or [])
+    asked = [requested] if isinstance(requested, str) else list(requested or [])
+    return own + [s for s in asked if isinstance(s, str) and s]
 
 
 def _name(model: str) -> str:
