@@ -194,6 +194,39 @@ def _m007_ledger(db: sqlite3.Connection) -> None:
     )
 
 
+def _m008_tokens(db: sqlite3.Connection) -> None:
+    """`dos serve`'s bearer tokens (stored as SHA-256 digests, never the token) and their spend: ledger entries
+    name the token, and budgets may bound one. `budgets` is settings, rebuilt to admit the `token` scope."""
+    db.execute(
+        """
+        CREATE TABLE tokens (
+            name TEXT PRIMARY KEY,
+            digest TEXT NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            created TEXT NOT NULL,
+            sovereignty TEXT,
+            skills TEXT,
+            revoked TEXT
+        )"""
+    )
+    db.execute("ALTER TABLE ledger ADD COLUMN token TEXT")
+    db.execute("CREATE INDEX ledger_token ON ledger(token) WHERE token IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE budgets_new (
+            scope TEXT NOT NULL CHECK (scope IN ('all', 'skill', 'pack', 'token')),
+            name TEXT NOT NULL,
+            period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month', 'total')),
+            limit_micro INTEGER NOT NULL CHECK (typeof(limit_micro) = 'integer' AND limit_micro >= 0),
+            ts TEXT NOT NULL,
+            PRIMARY KEY (scope, name, period)
+        )"""
+    )
+    db.execute("INSERT INTO budgets_new SELECT * FROM budgets")
+    db.execute("DROP TABLE budgets")
+    db.execute("ALTER TABLE budgets_new RENAME TO budgets")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_events", _m001_events),
     ("002_fts", _m002_fts),
@@ -202,6 +235,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("005_inflight", _m005_inflight),
     ("006_scope", _m006_scope),
     ("007_ledger", _m007_ledger),
+    ("008_tokens", _m008_tokens),
 ]
 
 

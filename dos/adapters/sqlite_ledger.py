@@ -32,9 +32,9 @@ from dos.core.ledger import (
     period_start,
 )
 
-FIELDS = ("turn_id", "route_event_id", "session_id", "skill", "pack", "model", "prompt_tokens",
+FIELDS = ("turn_id", "route_event_id", "session_id", "skill", "pack", "token", "model", "prompt_tokens",
           "completion_tokens", "cost_source", "note")
-_SCOPE_SQL = {"all": "1", "skill": "skill = ?", "pack": "pack = ?"}
+_SCOPE_SQL = {"all": "1", "skill": "skill = ?", "pack": "pack = ?", "token": "token = ?"}
 _OPEN = "NOT EXISTS (SELECT 1 FROM ledger x WHERE x.ref = h.id AND x.kind IN ('debit', 'release'))"
 
 
@@ -152,7 +152,7 @@ class SqliteLedger:
         configured = [Budget(r["scope"], r["name"], r["period"], r["limit_micro"]) for r in rows]
         out = []
         now = self._moment()
-        for budget in [*applicable(configured, charge.skill, charge.pack), *charge.budgets]:
+        for budget in [*applicable(configured, charge.skill, charge.pack, charge.token), *charge.budgets]:
             where, args = _scope(budget)
             start = period_start(budget.period, now)
             since, since_args = ("AND ts >= ?", [iso(start)]) if start else ("", [])
@@ -229,7 +229,8 @@ class SqliteLedger:
         out = []
         for budget in self.budgets():
             charge = Charge(budget.name if budget.scope == "skill" else None,
-                            budget.name if budget.scope == "pack" else None)
+                            budget.name if budget.scope == "pack" else None,
+                            token=budget.name if budget.scope == "token" else None)
             out += [s for s in self._standings(self.db, charge) if s.budget == budget]
         return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,11 @@ class TurnRequest:
     scope: str | None = None  # the terminal or folder the turn runs in, for `dos run -c`
     tools: tuple[str, ...] = ()  # MCP servers (or SERVER__TOOL patterns) enabled on the command line
     tool_choice: str | None = None  # auto, none, required, or SERVER__TOOL (forced in the first round)
+    # A conversation given whole (the gateway's clients send one): these messages follow the skill's system
+    # prompt as given, and `text` is what is recorded as the prompt. Empty: the conversation is `text` alone.
+    conversation: tuple[Mapping[str, Any], ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)  # passed to the model as given: tools, stop, seed...
+    client: str | None = None  # who asked, when not the person at the terminal: the gateway's token name
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class TurnResult:
     finish_reason: str
     duration_s: float
     first_token_s: float | None
+    tool_calls: tuple[Any, ...] = ()  # dos.core.tools.ToolCall: calls the model asked the caller to run
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 MICRO = 1_000_000
 KINDS = ("grant", "debit", "refund", "adjust", "hold", "release")
 PERIODS = ("day", "week", "month", "total")
-SCOPES = ("all", "skill", "pack")
+SCOPES = ("all", "skill", "pack", "token")
 DEFAULT_MAX_OUTPUT = 4096  # output tokens assumed when neither the command line nor the skill caps them
 MESSAGE_OVERHEAD_CHARS = 16  # role and framing per message, in characters
 RECALL_ALLOWANCE_CHARS = 600 * 4  # what recall may add to a prompt (dos.core.recall.BUDGET_TOKENS)
@@ -124,14 +124,16 @@ class Budget:
     source: str = "dos budget set"  # or "skill NAME", "pack NAME"
 
     def label(self) -> str:
-        what = {"all": "", "skill": f"skill '{self.name}' ", "pack": f"pack '{self.name}' "}[self.scope]
+        what = {"all": "", "skill": f"skill '{self.name}' ", "pack": f"pack '{self.name}' ",
+                "token": f"token '{self.name}' "}[self.scope]
         return f"{what}{_ADJECTIVE[self.period]} budget {format_amount(self.limit)}"
 
     def hint(self) -> str:
         if self.source != "dos budget set":
             where = "metadata.dos.budget" if self.scope == "skill" else "budget: in pack.yaml"
             return f"raise it in {self.source}'s {where}"
-        option = {"all": "", "skill": f" --skill {self.name}", "pack": f" --pack {self.name}"}[self.scope]
+        option = {"all": "", "skill": f" --skill {self.name}", "pack": f" --pack {self.name}",
+                  "token": f" --token {self.name}"}[self.scope]
         return f"raise it with `dos budget set --period {self.period}{option} AMOUNT`"
 
     def describe(self) -> dict[str, Any]:
@@ -176,10 +178,11 @@ def budgets_from(mapping: object, scope: str, name: str, source: str) -> list[Bu
     return out
 
 
-def applicable(configured: Sequence[Budget], skill: str | None, pack: str | None) -> list[Budget]:
-    """The configured budgets that bound a call of this skill (and pack)."""
-    return [b for b in configured
-            if b.scope == "all" or (b.scope == "skill" and b.name == skill) or (b.scope == "pack" and b.name == pack)]
+def applicable(configured: Sequence[Budget], skill: str | None, pack: str | None,
+               token: str | None = None) -> list[Budget]:
+    """The configured budgets that bound a call of this skill (and pack, and gateway token)."""
+    names = {"skill": skill, "pack": pack, "token": token}
+    return [b for b in configured if b.scope == "all" or (names.get(b.scope) is not None and b.name == names[b.scope])]
 
 
 def binding(standings: Sequence[Standing]) -> Standing | None:
@@ -222,6 +225,7 @@ class Charge:
     skill: str | None = None
     pack: str | None = None
     budgets: tuple[Budget, ...] = ()  # from the skill's and the pack's files
+    token: str | None = None  # the `dos serve` token the call came in with
 
 
 class Spending:
@@ -231,14 +235,14 @@ class Spending:
         self.ledger = ledger
         self.pack_budget = pack_budget
 
-    def guard(self, skill: Any) -> Guard:
+    def guard(self, skill: Any, token: str | None = None) -> Guard:
         from dos.core.hooks import skill_pack
 
         pack = skill_pack(skill.source)
         budgets = budgets_from(skill.dos.get("budget"), "skill", skill.name, f"skill {skill.name}")
         if pack:
             budgets += budgets_from(self.pack_budget(pack), "pack", pack, f"pack {pack}")
-        return Guard(self.ledger, Charge(skill.name, pack, tuple(budgets)))
+        return Guard(self.ledger, Charge(skill.name, pack, tuple(budgets), token))
 
 
 class Guard:
@@ -343,5 +347,5 @@ class Guard:
         })
 
     def fields(self, model: str | None) -> dict[str, Any]:
-        return {"skill": self.charge.skill, "pack": self.charge.pack, "model": model,
+        return {"skill": self.charge.skill, "pack": self.charge.pack, "token": self.charge.token, "model": model,
                 "turn_id": self.turn.get("turn_id"), "session_id": self.turn.get("session_id")}

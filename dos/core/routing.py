@@ -497,7 +497,7 @@ class Routing:
         """Raises NoRoute (before anything is written or sent) when no model satisfies the constraints."""
         command_line = self.command_line | ({"model": request.model} if request.model else {})
         decision = plan(skill, self.catalog, command_line)
-        guard = self.spending.guard(skill) if self.spending is not None else None
+        guard = self.spending.guard(skill, request.client) if self.spending is not None else None
         if guard is not None:  # drop models whose worst case is over budget; BudgetExceeded if none is left
             decision = guard.fit_turn(decision, skill, request)
         return RoutedCall(decision, self.gateway.bind(decision), self.clock, self.notice, guard)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult, Usage
 from dos.core.errors import ModelError, UsageError
@@ -10,19 +11,27 @@ from dos.core.hooks import NO_HOOKS, Hooks, skill_pack
 from dos.core.ids import new_id
 from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, ToolHost, TurnJournal
 from dos.core.recall import Recalled, recall
+from dos.core.redact import redact
 from dos.core.routing import Routing
 from dos.core.tool_loop import ToolLoop, tools_wanted
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
 
-def build_messages(skill: Skill, text: str, recalled: Recalled | None = None) -> list[dict[str, str]]:
+def build_messages(skill: Skill, text: str, recalled: Recalled | None = None,
+                   conversation: tuple[Mapping[str, Any], ...] = ()) -> list[dict[str, Any]]:
     """The skill's body (and recalled notes) is the system prompt; then the conversation so far; then the
-    user's text."""
+    user's text, or the caller's whole conversation (its last user message carrying `text`)."""
     recalled = recalled or Recalled()
     system = "\n\n".join(part for part in (skill.body.strip(), recalled.note) if part)
-    messages = [{"role": "system", "content": system}] if system else []
-    return messages + recalled.messages + [{"role": "user", "content": text}]
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    if not conversation:
+        return messages + recalled.messages + [{"role": "user", "content": text}]
+    given = [dict(m) for m in conversation]
+    last = given[-1]
+    if last.get("role") == "user" and isinstance(last.get("content"), str):
+        last["content"] = text  # a UserPromptSubmit hook may have rewritten it
+    return messages + recalled.messages + given
 
 
 def choose_model(request: TurnRequest, skill: Skill) -> str:
@@ -51,10 +60,12 @@ class TurnRunner:
         request: TurnRequest,
         on_text: Callable[[str], None] = lambda _: None,
         on_context: Callable[[Recalled], None] = lambda _: None,
+        skill: Skill | None = None,
     ) -> TurnResult:
-        if not request.text.strip():
+        """`skill`: run under this skill instead of looking `request.skill` up (the gateway's bare models)."""
+        if not request.text.strip() and not request.conversation:
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
-        skill = self.skills.get(request.skill)
+        skill = skill or self.skills.get(request.skill)
         routed = self.router.plan(skill, request) if self.router else None  # NoRoute: before anything is written
         model = routed.model if routed else choose_model(request, skill)
         max_tokens = request.max_tokens or _int_or_none(skill.dos.get("max_tokens"))
@@ -71,9 +82,10 @@ class TurnRunner:
                                    resume=bool(request.session_id))
         hooks.start()
         gate = hooks.submit(request.text)  # UserPromptSubmit hooks may block, rewrite or add context
+        who = {"client": request.client} if request.client else {}
         if memory:
             scope = {"scope": request.scope} if request.scope else {}
-            memory.append(Event(kind="prompt", actor="user", text=gate.text, data=scope | gate.data, **common))
+            memory.append(Event(kind="prompt", actor="user", text=gate.text, data=scope | who | gate.data, **common))
         if gate.blocked:
             raise hooks.refuse(gate)  # HookBlocked: prompt and reason are on record, no model is called
         recalled = Recalled()
@@ -81,9 +93,11 @@ class TurnRunner:
             recalled = recall(self.memory, gate.text, session_id, turn_id, request.recall_tokens)
             on_context(recalled)
 
-        messages = hooks.pre_model(model, hooks.messages(build_messages(skill, gate.text, recalled)), max_tokens,
-                                   temperature)  # PreModelCall hooks see the final messages; may block
+        messages = hooks.pre_model(model, hooks.messages(build_messages(skill, gate.text, recalled,
+                                                                        request.conversation)),
+                                   max_tokens, temperature)  # PreModelCall hooks see the final messages; may block
         parts: list[str] = []
+        calls: list[Any] = []  # tool calls the model asked the caller to run (the caller passed its tools)
         usage, cost, finish, served_by = Usage(), 0.0, "stop", model
         started = self.clock.monotonic()
         first_token: float | None = None
@@ -91,9 +105,12 @@ class TurnRunner:
         saved_at: float | None = None
         try:
             loop = (ToolLoop(routed or self.gateway, self.tool_host, skill, request, hooks, memory, common,
-                             self.hooks.notify) if self.tool_host is not None and tools_wanted(skill, request) else None)
-            for chunk in (loop if loop and loop.prepare() else (routed or self.gateway)).stream(  # type: ignore
-                model, messages, max_tokens=max_tokens, temperature=temperature
+                             self.hooks.notify) if self.tool_host is not None and tools_wanted(skill, request)
+                    and not request.options.get("tools") else None)  # the caller's own tools: it runs them
+            source = loop if loop and loop.prepare() else (routed or self.gateway)
+            options = {} if source is loop else dict(request.options)
+            for chunk in source.stream(  # type: ignore[union-attr]
+                model, messages, max_tokens=max_tokens, temperature=temperature, **options
             ):
                 if chunk.text:
                     if first_token is None:
@@ -103,6 +120,7 @@ class TurnRunner:
                         journal.progress(Event(kind="response", actor="model", text="".join(parts), **common))
                         saved_at = self.clock.monotonic()
                     on_text(chunk.text)
+                calls += chunk.tool_calls
                 usage = chunk.usage or usage
                 cost = chunk.cost if chunk.cost is not None else cost
                 finish = chunk.finish_reason or finish
@@ -119,7 +137,7 @@ class TurnRunner:
                         actor="model",
                         text="".join(parts),
                         data=_response_data(usage, cost, reason, self.clock.monotonic() - started, first_token)
-                        | {"complete": False, "error": error},
+                        | who | {"complete": False, "error": error},
                         **common,
                     )
                 )
@@ -138,7 +156,7 @@ class TurnRunner:
                     actor="model",
                     text=text,
                     data=_response_data(usage, cost, finish, duration, first_token)
-                    | {"complete": True, "served_by": served_by},
+                    | who | {"complete": True, "served_by": served_by} | _calls_data(calls),
                     **common,
                 )
             )
@@ -155,7 +173,15 @@ class TurnRunner:
             finish_reason=finish,
             duration_s=duration,
             first_token_s=first_token,
+            tool_calls=tuple(calls),
         )
+
+
+def _calls_data(calls: list[Any]) -> dict[str, Any]:
+    """The tool calls a response asked the caller to run, as recorded (arguments redacted)."""
+    if not calls:
+        return {}
+    return {"tool_calls": [{"id": c.id, "name": c.name, "arguments": redact(c.arguments)} for c in calls]}
 
 
 def _response_data(usage: Usage, cost: float, finish: str, duration: float, first_token: float | None) -> dict:
