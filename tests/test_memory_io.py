@@ -51,17 +51,24 @@ def test_import_into_a_used_log_merges_skips_duplicates_and_verifies(tmp_path):
     assert other.stats()["by_kind"]["import"] == 1
 
 
-@pytest.mark.parametrize("bad, line, message", [
-    ('{"kind": "note", "text": "ok"}\n{"kind": "note", "text": \n', 2, "not valid JSON"),
-    ('{"kind": "note", "text": "ok"}\n\n[1, 2]\n', 3, "expected a JSON object"),
-    ('{"text": "no kind"}\n', 1, "missing the event's 'kind'"),
-    ('{"kind": "note", "data": "not an object"}\n', 1, "'data' must be an object"),
+@pytest.mark.parametrize("bad, message", [
+    # a line cut short: the column is where it ends, not "column 1" of the line after it
+    ('{"kind": "note", "text": "ok"}\n{"kind": "note", "text": \n',
+     "stdin:2:25: not valid JSON: Expecting value at the end of the line"),
+    ('{"kind": "note", "text": "ok"}\r\n{"kind": "note" "text": "x"}\r\n', "stdin:2:17: not valid JSON: Expecting ','"),
+    ('{"kind": "note", "text": "ok"}\n\n[1, 2]\n', "stdin:3: expected a JSON object, got an array"),
+    ('{"text": "no kind"}\n', "stdin:1: missing the event's 'kind'"),  # no key to point at: no column
+    ('{"kind": ""}\n', "stdin:1:2: 'kind' must be a non-empty string"),
+    ('{"kind": "note", "data": "not an object"}\n', "stdin:1:18: 'data' must be an object, not a string"),
+    # the top-level key, not the same name inside `data`
+    ('{"kind": "note", "data": {"text": 1}, "text": 5}\n', "stdin:1:39: 'text' must be a string, not a number"),
 ])
-def test_malformed_import_names_the_line_and_imports_nothing(tmp_path, bad, line, message):
+def test_malformed_import_names_the_line_and_column_and_imports_nothing(tmp_path, bad, message):
     memory = SqliteMemory(tmp_path / "m.db")
     memory.append(Event("note", "before", "s", "t", "user"))
-    with pytest.raises(UsageError, match=f"line {line}: {message}"):
+    with pytest.raises(UsageError) as err:
         memory.import_file(io.StringIO(bad))
+    assert err.value.message.startswith(message), err.value.message
     assert memory.stats()["events"] == 1
 
 
@@ -71,8 +78,10 @@ def test_an_edited_export_does_not_restore(tmp_path):
     record["text"] = "It opens at 11."
     lines[1] = json.dumps(record)
     fresh = SqliteMemory(tmp_path / "b.db")
-    with pytest.raises(UsageError, match="line 2: .*content_hash"):
+    with pytest.raises(UsageError) as err:
         fresh.import_file(io.StringIO("\n".join(lines)))
+    column = lines[1].index('"content_hash"') + 1
+    assert err.value.message == f"stdin:2:{column}: its text or data do not match its content_hash (edited file)"
     assert fresh.stats()["events"] == 0
 
 
@@ -80,8 +89,21 @@ def test_cli_import_of_a_malformed_file_is_one_line_exit_2(dos, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"kind": "note", "text": "fine"}\n{"kind": "note", "text": "fine"}\n{oops}\n')
     result = dos("memory", "import", str(bad))
-    assert result.code == 2 and result.err.strip().count("\n") == 0 and "line 3" in result.err
+    assert result.code == 2
+    assert result.err == f"dos: {bad}:3:2: not valid JSON: Expecting property name enclosed in double quotes\n"
     assert json.loads(dos("memory", "stats", "--json").out)["events"] == 0
+
+
+def test_cli_import_names_the_file_line_and_column_of_bad_utf8_and_reads_past_a_bom(dos, tmp_path):
+    bad = tmp_path / "latin1.jsonl"
+    bad.write_bytes(b'{"kind": "note", "text": "fine"}\n{"kind": "note", "text": "caf\xe9"}\n')
+    result = dos("memory", "import", str(bad))
+    assert result.code == 2 and result.err == f"dos: {bad}:2:30: not UTF-8 text (invalid continuation byte)\n"
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b'\xef\xbb\xbf{"kind": "note", "text": "saved by Notepad"}\n')
+    assert dos("memory", "import", str(bom)).code == 0
+    piped = dos("memory", "import", "-", input='{"kind": "note"}\n{"kind": "note", "ts": 5}\n')
+    assert piped.code == 2 and piped.err == "dos: stdin:2:18: 'ts' must be a string, not a number\n"
 
 
 def test_cli_export_to_file_and_markdown(dos, tmp_path):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from dos.adapters.json_text import offsets
 from dos.adapters.memory_schema import GENESIS, chain_hash, content_hash
 from dos.adapters.sqlite_memory import SqliteMemory, fields_of
 from dos.core.domain import Event
@@ -97,47 +98,90 @@ def export_markdown(memory: SqliteMemory, out: IO[str]) -> int:
     return count
 
 
-def _parse_line(number: int, line: str) -> dict:
+@dataclass(frozen=True)
+class Line:
+    """One parsed line of a JSONL file: where it is, the record, and its text (to place a key's column)."""
+
+    where: str  # the file, or "stdin"
+    number: int
+    record: dict
+    text: str
+
+    def at(self, key: str | None = None) -> str:
+        """`file:line` or, when `key` is one of the line's top-level keys, `file:line:column` of that key."""
+        column = offsets(self.text).get(key) if key else None
+        return f"{self.where}:{self.number}" + (f":{column + 1}" if column is not None else "")
+
+
+def _parse_line(where: str, number: int, text: str) -> Line:
+    text = text.rstrip("\r\n")  # else a line cut short fails at "column 1" of the line after it
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"line {number}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:  # the column where the parser stopped, on this line
+        ends = " at the end of the line" if exc.pos >= len(text.rstrip()) else ""
+        column = min(exc.pos, len(text.rstrip())) + 1
+        raise UsageError(f"{where}:{number}:{column}: not valid JSON: {exc.msg}{ends}") from None
+    except RecursionError:
+        raise UsageError(f"{where}:{number}: not valid JSON: nested too deeply") from None
     if not isinstance(record, dict):
-        raise UsageError(f"line {number}: expected a JSON object, got {type(record).__name__}")
-    if not isinstance(record.get("kind"), str) or not record["kind"]:
-        raise UsageError(f"line {number}: missing the event's 'kind'")
+        raise UsageError(f"{where}:{number}: expected a JSON object, got {_json_type(record)}")
+    line = Line(where, number, record, text)
+    if "kind" not in record:
+        raise UsageError(f"{line.at()}: missing the event's 'kind'")
+    if not isinstance(record["kind"], str) or not record["kind"]:
+        raise UsageError(f"{line.at('kind')}: 'kind' must be a non-empty string such as \"note\"")
     for key in (*FIELDS, *HASHES):
         value = record.get(key)
         wanted = dict if key == "data" else str
         if value is not None and not isinstance(value, wanted):
-            raise UsageError(f"line {number}: '{key}' must be {'an object' if key == 'data' else 'a string'}")
-    return record
+            raise UsageError(f"{line.at(key)}: '{key}' must be {'an object' if key == 'data' else 'a string'}, "
+                             f"not {_json_type(value)}")
+    return line
 
 
-def read_jsonl(lines: Iterator[str]) -> list[tuple[int, dict]]:
-    """Parses a whole DOS JSONL file up front: a malformed line stops the import before any write."""
-    return [(n, _parse_line(n, line)) for n, line in enumerate(lines, 1) if line.strip()]
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}
+    return names.get(type(value), "a number")
 
 
-def import_jsonl(memory: SqliteMemory, records: list[tuple[int, dict]], source: str) -> dict[str, Any]:
+def read_jsonl(lines: Iterable[str | bytes], where: str = "stdin") -> list[Line]:
+    """Parses a whole DOS JSONL file up front: a malformed line stops the import before any write. Problems
+    are `file:line: message`, with the column of the offending key (or of the JSON error) when there is one."""
+    out = []
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                column = len(raw[:exc.start].decode("utf-8", "replace")) + 1
+                raise UsageError(f"{where}:{number}:{column}: not UTF-8 text ({exc.reason})") from None
+        if number == 1:
+            raw = raw.removeprefix("\ufeff")  # a byte-order mark (files saved by some Windows editors)
+        if raw.strip():
+            out.append(_parse_line(where, number, raw))
+    return out
+
+
+def import_jsonl(memory: SqliteMemory, records: list[Line], source: str) -> dict[str, Any]:
     """Into an empty log: a verbatim restore, every hash checked. Otherwise: appended, re-chained, events
     already present (same id) skipped, and an `import` event records it. One transaction either way."""
-    purged = {r.get("ref") for _, r in records if r.get("kind") == "purge"}
+    purged = {line.record.get("ref") for line in records if line.record.get("kind") == "purge"}
     with memory.write() as db:
-        restore = memory.tip(db) == GENESIS and bool(records) and all(r.get("hash") for _, r in records)
+        restore = memory.tip(db) == GENESIS and bool(records) and all(line.record.get("hash") for line in records)
         prev, added, skipped = memory.tip(db), 0, 0
-        for number, record in records:
+        for line in records:
+            record = line.record
             exists = db.execute("SELECT 1 FROM events WHERE id = ?", (record.get("id"),)).fetchone()
             if exists and not restore:
                 skipped += 1
                 continue
             if exists:
-                raise UsageError(f"line {number}: the id {record['id']} appears twice")
+                raise UsageError(f"{line.at('id')}: the id {record['id']} appears twice")
             fields = fields_of(_event(record))
             blank = fields["text"] == "" and fields["data"] == "{}" and record.get("id") in purged
             row = memory.insert(db, prev, fields, record.get("content_hash") if blank and restore else None)
             if restore:
-                _check_restored(number, record, row)
+                _check_restored(line, row)
             prev, added = row["hash"], added + 1
         if not restore and added:
             note = Event("import", f"imported {added} events from {source}", actor="user",
@@ -155,13 +199,14 @@ def _event(record: dict) -> Event:
     )
 
 
-def _check_restored(number: int, record: dict, row: dict) -> None:
+def _check_restored(line: Line, row: dict) -> None:
+    record = line.record
     if row["prev_hash"] != record.get("prev_hash"):
-        raise UsageError(f"line {number}: its prev_hash does not follow the line before (edited or reordered file)")
+        raise UsageError(f"{line.at('prev_hash')}: its prev_hash does not follow the line before (edited or reordered file)")
     if row["content_hash"] != record.get("content_hash"):
-        raise UsageError(f"line {number}: its text or data do not match its content_hash (edited file)")
+        raise UsageError(f"{line.at('content_hash')}: its text or data do not match its content_hash (edited file)")
     if row["hash"] != record.get("hash"):
-        raise UsageError(f"line {number}: its hash does not match its fields (edited file)")
+        raise UsageError(f"{line.at('hash')}: its hash does not match its fields (edited file)")
 
 
 EXPORTERS = {"jsonl": export_jsonl, "markdown": export_markdown}
@@ -177,15 +222,18 @@ def import_file(memory: SqliteMemory, source: Path | IO[str], fmt: str) -> dict[
         return import_llm(memory, source)
     if fmt != "jsonl":
         raise UsageError(f"unknown import format {fmt!r}: use jsonl or llm")
+    where = str(source) if isinstance(source, Path) else "stdin"
     try:
         if isinstance(source, Path):
-            with source.open(encoding="utf-8") as stream:
-                records = read_jsonl(stream)
+            with source.open("rb") as stream:
+                records = read_jsonl(stream, where)
         else:
-            records = read_jsonl(source)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
-    return import_jsonl(memory, records, str(source) if isinstance(source, Path) else "stdin")
+            records = read_jsonl(getattr(source, "buffer", source), where)  # bytes when it can: lines of bad UTF-8 are named
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where}: not UTF-8 text ({exc.reason})") from None
+    return import_jsonl(memory, records, where)
 
 
 def _is_sqlite(path: Path) -> bool:
