@@ -10,7 +10,7 @@ import pytest
 from dos.adapters.hook_config import HookConfig, builtin_catalog
 from dos.adapters.paths import builtin_dir
 from dos.core.errors import InvalidConfig
-from dos.core.hooks import build_event, matcher_hits, matches, select
+from dos.core.hooks import EVENTS, build_event, matcher_hits, matches, select
 from dos.core.skill_rules import Pack
 from tests.hookfiles import settings
 
@@ -177,3 +177,85 @@ def test_python_hooks_from_the_dos_hooks_entry_point_group(tmp_path, monkeypatch
     payload = build_event("UserPromptSubmit", session_id="s", cwd="/", prompt="x")
     outcome = HookProcessRunner(lambda: (specs, [])).run(specs[:1], payload)[0]
     assert outcome.output == {"hookSpecificOutput": {"additionalContext": "ticket ACME-1"}}
+
+
+def test_each_problem_names_the_line_of_the_offending_event_group_hook_or_key(tmp_path):
+    c = config(tmp_path)
+    user = tmp_path / "config" / "hooks.yaml"
+    user.write_text("""builtin:
+  - context
+  - nope
+hooks:
+  UserPromptSubmit:
+    - hooks:
+        - {type: command, command: fine}
+  userpromptsubmit:
+    - hooks:
+        - {command: a}
+  Stop:
+    - matcher: "(["
+      hooks: [{command: b}]
+    - hooks:
+        - {type: command}
+        - command: c
+          timeout: -1
+        - {type: python, function: no-colon}
+  PreToolUse: not-a-list
+""")
+    specs, problems = c.load()
+    assert [s.target for s in specs if s.kind == "command"] == ["fine"]
+    assert problems == [
+        f"{user}:3: no built-in hook 'nope' (built-in: context, notify, redact-secrets)",
+        f"{user}:8: unknown hook event 'userpromptsubmit'; did you mean UserPromptSubmit?",
+        f"{user}:12: Stop: bad regex '([': unterminated character set at position 1; group skipped",
+        f"{user}:15: Stop: a command hook needs a non-empty 'command'",
+        f"{user}:17: Stop: 'timeout' must be a positive number of seconds, not '-1'",
+        f"{user}:18: Stop: a python hook needs 'function: module:function' or 'entry_point: NAME'",
+        f"{user}:19: PreToolUse must be a list of matcher groups",
+    ]
+
+
+def test_problems_in_claude_settings_json_and_pack_files_name_their_line(tmp_path):
+    c_dir = tmp_path / "project" / ".claude"
+    c_dir.mkdir(parents=True)
+    claude = c_dir / "settings.json"
+    claude.write_text('{\n  "hooks": {\n    "PreToolUse": [\n      {"matcher": "Bash",\n'
+                      '       "hooks": [{"type": "command", "command": "x", "timeout": "soon"}]}\n    ],\n'
+                      '    "Sotp": []\n  }\n}\n')
+    inline = tmp_path / "inline"
+    inline.mkdir()
+    (inline / "pack.yaml").write_text("name: inline\nversion: 1\ndescription: d\nhooks:\n  Stop:\n"
+                                      "    - hooks:\n        - {type: command, command: ok}\n  Stpo: []\n")
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "hooks.json").write_text('{"hooks": {\n  "Stop": [\n    {"hooks": [\n      {"type": "command"}\n'
+                                      '    ]}\n  ]\n}}\n')
+    packs = [Pack("inline", "1", "d", str(inline), hooks={"Stop": [{"hooks": [{"type": "command", "command": "ok"}]}],
+                                                          "Stpo": []}),
+             Pack("files", "1", "d", str(files), hooks=("hooks.json",))]
+    specs, problems = config(tmp_path, packs).load()
+    assert [s.target for s in specs] == ["ok"]
+    assert problems == [
+        f"{inline}/pack.yaml:8: unknown hook event 'Stpo' (events: {', '.join(EVENTS)})",
+        f"{files}/hooks.json:4: Stop: a command hook needs a non-empty 'command'",
+        f"{claude}:5: PreToolUse: 'timeout' must be a positive number of seconds, not 'soon'",
+        f"{claude}:7: unknown hook event 'Sotp' (events: {', '.join(EVENTS)})",
+    ]
+
+
+def test_broken_json_names_line_and_column(tmp_path):
+    c = config(tmp_path)
+    (tmp_path / "project" / ".claude").mkdir()
+    settings_file = tmp_path / "project" / ".claude" / "settings.json"
+    settings_file.write_text('{\n  "hooks": {\n    "Stop": [,]\n  }\n}\n')
+    assert c.load() == ([], [f"{settings_file}:3:14: broken JSON: Expecting value; its hooks are skipped"])
+
+
+def test_cli_warns_with_the_line_of_an_unknown_event(dos, dos_home):
+    (dos_home / "config").mkdir()
+    hooks = dos_home / "config" / "hooks.yaml"
+    hooks.write_text("# my hooks\nhooks:\n  Stop:\n    - hooks: [{command: 'true'}]\n  userpromptsubmit:\n"
+                     "    - hooks: [{command: 'true'}]\n")
+    r = dos("hooks", "list")
+    assert r.code == 0 and "Traceback" not in r.err
+    assert f"warning: {hooks}:5: unknown hook event 'userpromptsubmit'; did you mean UserPromptSubmit?" in r.err

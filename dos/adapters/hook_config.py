@@ -18,13 +18,13 @@ entry is skipped.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dos.adapters.yaml_text import load_yaml_file, read_text
+from dos.adapters.json_text import load_json_file
+from dos.adapters.yaml_text import line_at, load_yaml_file
 from dos.core.errors import InvalidConfig, InvalidSkill
 from dos.core.hooks import DEFAULT_TIMEOUT_S, EVENTS, FOREIGN_EVENTS, MAX_TIMEOUT_S, HookSpec, matcher_problem
 from dos.core.skill_rules import Pack
@@ -96,71 +96,75 @@ class HookConfig:
                     f"entry_points)" for k in data if k not in TOP_KEYS]
         specs: list[HookSpec] = []
         if data.get("builtin") is not None:
-            s, p = self._builtins(data["builtin"], f"{path}:{doc.lines.get('builtin', 1)}")
+            s, p = self._builtins(data["builtin"], path, doc.lines)
             specs += s
             problems += p
         if data.get("entry_points") is True:
             s, p = entry_point_specs()
             specs += s
             problems += p
-        s, p = parse_block(data.get("hooks"), str(path), doc.lines.get("hooks", 1), base=path.parent)
+        s, p = parse_block(data.get("hooks"), str(path), doc.lines, "hooks", base=path.parent)
         return specs + s, problems + p
 
     def _claude_file(self, path: Path) -> tuple[list[HookSpec], list[str]]:
         try:
-            data = json.loads(read_text(path))
-        except (InvalidSkill, ValueError, RecursionError) as exc:
-            why = exc.message if isinstance(exc, InvalidSkill) else f"{path}: broken JSON: {exc}"
-            return [], [f"{why}; its hooks are skipped"]
+            data, lines = load_json_file(path)
+        except InvalidSkill as exc:
+            return [], [f"{exc.message}; its hooks are skipped"]
         if not isinstance(data, dict) or data.get("hooks") is None:
             return [], []
         if data.get("disableAllHooks") is True:
             return [], []
-        return parse_block(data.get("hooks"), str(path), 1, base=path.parent, claude=True)
+        return parse_block(data.get("hooks"), str(path), lines, "hooks", base=path.parent, claude=True)
 
     def _pack(self, pack: Pack) -> tuple[list[HookSpec], list[str]]:
         root = Path(pack.path)
         env = (("CLAUDE_PLUGIN_ROOT", str(root)), ("DOS_PACK_ROOT", str(root)))
         scope = "" if pack.kind == "claude-plugin" else f"^{re.escape(pack.name)}$"  # plugins' hooks are global
-        blocks: list[tuple[Any, str]] = []
+        blocks: list[tuple[Any, str, dict[str, int], str]] = []  # (block, file, its key lines, the block's path)
         if isinstance(pack.hooks, dict):
-            blocks.append((pack.hooks, f"{root}/{'pack.yaml' if pack.kind != 'claude-plugin' else 'hooks'}"))
+            manifest, prefix = _inline_origin(pack)
+            blocks.append((pack.hooks, str(manifest), _lines_of(manifest), prefix))
         elif isinstance(pack.hooks, (list, tuple)):
             for rel in pack.hooks:
                 file = root / rel
                 try:
                     if file.suffix == ".json":
-                        blocks.append((json.loads(read_text(file)), str(file)))
+                        data, lines = load_json_file(file)
                     else:
-                        blocks.append((load_yaml_file(file).data, str(file)))
-                except (InvalidSkill, ValueError, RecursionError) as exc:
-                    return [], [f"pack {pack.name}: {getattr(exc, 'message', exc)}; its hooks are skipped"]
+                        doc = load_yaml_file(file)
+                        data, lines = doc.data, doc.lines
+                except InvalidSkill as exc:
+                    return [], [f"pack {pack.name}: {exc.message}; its hooks are skipped"]
+                blocks.append((data, str(file), lines, ""))
         specs: list[HookSpec] = []
         problems: list[str] = []
-        for block, where in blocks:
+        for block, where, lines, prefix in blocks:
             if isinstance(block, dict) and isinstance(block.get("hooks"), dict):
-                block = block["hooks"]
-            s, p = parse_block(block, where, 1, base=root, env=env, pack_scope=scope, claude=True)
+                block, prefix = block["hooks"], _join(prefix, "hooks")
+            s, p = parse_block(block, where, lines, prefix, base=root, env=env, pack_scope=scope, claude=True)
             specs += s
             problems += p
         return specs, problems
 
-    def _builtins(self, value: Any, where: str) -> tuple[list[HookSpec], list[str]]:
+    def _builtins(self, value: Any, path: Path, lines: dict[str, int]) -> tuple[list[HookSpec], list[str]]:
         catalog = builtin_catalog(self.builtin_dir)
-        items = value if isinstance(value, list) else [value]
+        listed = isinstance(value, list)
+        items = value if listed else [value]
         specs: list[HookSpec] = []
         problems: list[str] = []
-        for item in items:
+        for i, item in enumerate(items):
             name, options = (next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (item, {}))
             if not isinstance(name, str) or name not in catalog:
                 known = ", ".join(sorted(catalog)) or "none"
-                problems.append(f"{where}: no built-in hook {str(name)[:40]!r} (built-in: {known})")
+                at = line_at(lines, f"builtin.{i}" if listed else "builtin")
+                problems.append(f"{path}:{at}: no built-in hook {str(name)[:40]!r} (built-in: {known})")
                 continue
             entry = catalog[name]
             opts = dict(entry.get("options") or {}) | (options if isinstance(options, dict) else {})
             specs.append(HookSpec(
                 event=entry["event"], kind="python", target=str(self.builtin_dir / entry["function"]) if
-                self.builtin_dir else entry["function"], origin=f"builtin ({where.rsplit(':', 1)[0]})",
+                self.builtin_dir else entry["function"], origin=f"builtin ({path})",
                 timeout=_timeout(entry.get("timeout"))[0], matcher=str(entry.get("matcher") or ""),
                 options=tuple(sorted(opts.items())), name=f"builtin:{name}",
             ))
@@ -202,14 +206,39 @@ def _timeout(value: Any) -> tuple[float, str | None]:
     return min(float(value), MAX_TIMEOUT_S), None
 
 
-def parse_block(block: Any, where: str, line: int, base: Path, env: tuple[tuple[str, str], ...] = (),
-                pack_scope: str = "", claude: bool = False) -> tuple[list[HookSpec], list[str]]:
-    """A `hooks:` mapping in Claude Code's shape -> specs and problems (bad entries are skipped)."""
-    at = f"{where}:{line}"
+def _join(prefix: str, key: Any) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _lines_of(path: Path) -> dict[str, int]:
+    """The key lines of a pack manifest (for problems in its inline `hooks:`); none if it cannot be read."""
+    try:
+        return load_json_file(path)[1] if path.suffix == ".json" else load_yaml_file(path).lines
+    except InvalidSkill:
+        return {}
+
+
+def _inline_origin(pack: Pack) -> tuple[Path, str]:
+    """The file that declares a pack's inline hooks, and the key path of the block in it."""
+    root = Path(pack.path)
+    if pack.kind != "claude-plugin":
+        return root / "pack.yaml", "hooks"
+    return root / ".claude-plugin" / "plugin.json", "hooks"
+
+
+def parse_block(block: Any, where: str, lines: dict[str, int] | None = None, prefix: str = "", *, base: Path,
+                env: tuple[tuple[str, str], ...] = (), pack_scope: str = "",
+                claude: bool = False) -> tuple[list[HookSpec], list[str]]:
+    """A `hooks:` mapping in Claude Code's shape -> specs and problems (bad entries are skipped). `lines` maps
+    the file's dotted key paths to lines and `prefix` is the block's own path (`hooks`), so each problem names
+    the line of the offending event, group, hook or key."""
+    def at(*parts: Any) -> str:
+        return f"{where}:{line_at(lines or {}, '.'.join(str(p) for p in (prefix, *parts) if p != ''))}"
+
     if block is None:
         return [], []
     if not isinstance(block, dict):
-        return [], [f"{at}: 'hooks' must map event names to lists of matcher groups"]
+        return [], [f"{at()}: 'hooks' must map event names to lists of matcher groups"]
     specs: list[HookSpec] = []
     problems: list[str] = []
     for event, groups in block.items():
@@ -217,28 +246,27 @@ def parse_block(block: Any, where: str, line: int, base: Path, env: tuple[tuple[
             if event not in FOREIGN_EVENTS:
                 near = [e for e in EVENTS if e.lower() == str(event).lower()]
                 hint = f"; did you mean {near[0]}?" if near else f" (events: {', '.join(EVENTS)})"
-                problems.append(f"{at}: unknown hook event {str(event)[:40]!r}{hint}")
+                problems.append(f"{at(event)}: unknown hook event {str(event)[:40]!r}{hint}")
             continue  # Claude Code events DOS has no moment for are accepted and never fire
         if not isinstance(groups, list):
-            problems.append(f"{at}: {event} must be a list of matcher groups")
+            problems.append(f"{at(event)}: {event} must be a list of matcher groups")
             continue
-        for group in groups:
+        for g, group in enumerate(groups):
             if not isinstance(group, dict) or not isinstance(group.get("hooks"), list):
-                problems.append(f"{at}: each {event} entry needs a 'hooks' list")
+                problems.append(f"{at(event, g)}: each {event} entry needs a 'hooks' list")
                 continue
             patterns = {k: group.get(k) for k in ("matcher", "skill", "pack")}
-            bad = [f"'{k}' must be a string" for k, v in patterns.items() if v is not None and not isinstance(v, str)]
-            bad += [p for v in patterns.values() if isinstance(v, str) and (p := matcher_problem(v))]
+            bad = [(k, f"'{k}' must be a string") for k, v in patterns.items() if v is not None and not isinstance(v, str)]
+            bad += [(k, p) for k, v in patterns.items() if isinstance(v, str) and (p := matcher_problem(v))]
             if bad:
-                problems.append(f"{at}: {event}: {bad[0]}; group skipped")
+                problems.append(f"{at(event, g, bad[0][0])}: {event}: {bad[0][1]}; group skipped")
                 continue
-            for hook in group["hooks"]:
-                spec, problem = _hook(hook, event, where, base, env)
+            for h, hook in enumerate(group["hooks"]):
+                spec, problem, key = _hook(hook, event, where, base, env)
                 if problem:
-                    if not (claude and problem.startswith("unsupported")):
-                        problems.append(f"{at}: {event}: {problem}")
-                    else:
-                        problems.append(f"{at}: {event}: {problem}; skipped")
+                    line = at(event, g, "hooks", h, *([key] if key else []))
+                    skipped = "; skipped" if claude and problem.startswith("unsupported") else ""
+                    problems.append(f"{line}: {event}: {problem}{skipped}")
                     continue
                 assert spec is not None
                 specs.append(HookSpec(
@@ -251,23 +279,24 @@ def parse_block(block: Any, where: str, line: int, base: Path, env: tuple[tuple[
 
 
 def _hook(hook: Any, event: str, where: str, base: Path,
-          env: tuple[tuple[str, str], ...]) -> tuple[HookSpec | None, str | None]:
+          env: tuple[tuple[str, str], ...]) -> tuple[HookSpec | None, str | None, str]:
+    """One hook entry -> (spec, None, "") or (None, problem, the offending key or "" for the entry)."""
     if not isinstance(hook, dict):
-        return None, "each hook must be a mapping with 'type' and 'command'"
+        return None, "each hook must be a mapping with 'type' and 'command'", ""
     kind = hook.get("type", "command")
     timeout, problem = _timeout(hook.get("timeout"))
     if problem:
-        return None, problem
+        return None, problem, "timeout"
     name = hook.get("name") if isinstance(hook.get("name"), str) else ""
     if kind == "command":
         command = hook.get("command")
         if not isinstance(command, str) or not command.strip():
-            return None, "a command hook needs a non-empty 'command'"
-        return HookSpec(event, "command", command, where, timeout, env=env, name=name), None
+            return None, "a command hook needs a non-empty 'command'", "command" if "command" in hook else ""
+        return HookSpec(event, "command", command, where, timeout, env=env, name=name), None, ""
     if kind == "python":
         options = hook.get("options") or {}
         if not isinstance(options, dict):
-            return None, "'options' must be a mapping"
+            return None, "'options' must be a mapping", "options"
         if isinstance(hook.get("entry_point"), str):
             target = f"entry-point:{hook['entry_point']}"
         elif isinstance(hook.get("function"), str) and ":" in hook["function"]:
@@ -276,7 +305,8 @@ def _hook(hook: Any, event: str, where: str, base: Path,
             if module.endswith(".py") and not Path(module).expanduser().is_absolute():
                 target = f"{base / module}:{fn}"
         else:
-            return None, "a python hook needs 'function: module:function' or 'entry_point: NAME'"
+            key = "function" if "function" in hook else "entry_point" if "entry_point" in hook else ""
+            return None, "a python hook needs 'function: module:function' or 'entry_point: NAME'", key
         return HookSpec(event, "python", target, where, timeout, env=env, options=tuple(sorted(options.items())),
-                        name=name), None
-    return None, f"unsupported hook type {str(kind)[:20]!r} (DOS runs 'command' and 'python' hooks)"
+                        name=name), None, ""
+    return None, f"unsupported hook type {str(kind)[:20]!r} (DOS runs 'command' and 'python' hooks)", "type"

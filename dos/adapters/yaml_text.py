@@ -1,4 +1,8 @@
-"""Safe, bounded YAML and Markdown frontmatter: plain data only, with the line of each top-level key."""
+"""Safe, bounded YAML and Markdown frontmatter: plain data only, with the file line of every key and list item.
+
+Lines are keyed by dotted path: `metadata` is a top-level key, `metadata.dos.temperature` a nested one, and
+`hooks.Stop.0` the first item of a list. `line_at(lines, path)` gives the line of the nearest path that exists,
+so a problem deep inside a value still points at the key that holds it."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ MAX_NODES = 5_000
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed file: its mapping, the 1-based line of each top-level key, and the Markdown body."""
+    """A parsed file: its mapping, the 1-based line of each key by dotted path, and the Markdown body."""
 
     data: dict[str, Any]
     lines: dict[str, int]
@@ -62,12 +66,42 @@ def parse_yaml(text: str, where: str, first_line: int = 1) -> tuple[Any, dict[st
         raise InvalidSkill(f"{where}:{first_line}: unusable YAML value: {str(exc)[:120]}") from None
     finally:
         loader.dispose()
+    return plain(data, where, first_line), key_lines(node, first_line)
+
+
+def key_lines(node: Any, first_line: int = 1) -> dict[str, int]:
+    """The file line of every mapping key and list item under `node`, by dotted path (`a.b.0.c`). A key given
+    twice has the line of the last one, whose value the data holds. The node graph is already bounded by
+    `_check_size`; a node reached again through an alias is not walked twice."""
+    import yaml
+
     lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                lines.setdefault(str(key.value), first_line + key.start_mark.line)
-    return plain(data, where, first_line), lines
+    stack: list[tuple[Any, str]] = [(node, "")]
+    seen: set[int] = set()
+    while stack:
+        current, prefix = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            children = [(key.value, key, value) for key, value in current.value if isinstance(key, yaml.ScalarNode)]
+        elif isinstance(current, yaml.SequenceNode):
+            children = [(str(i), item, item) for i, item in enumerate(current.value)]
+        else:
+            continue
+        for name, mark_node, _ in children:
+            lines[f"{prefix}{name}"] = first_line + mark_node.start_mark.line  # a repeated key: the last, as in the data
+        stack += [(value, f"{prefix}{name}.") for name, _, value in reversed(children)]
+    return lines
+
+
+def line_at(lines: Any, path: str, default: int = 1) -> int:
+    """The line of `path` (dotted), or of its nearest parent that has one, or `default`."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path.rpartition(".")[0]
+    return default
 
 
 def _check_size(node: Any, where: str, line: int) -> None:
