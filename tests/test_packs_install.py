@@ -23,7 +23,7 @@ def skill_sources(dos) -> dict[str, list[str]]:
 
 def test_install_enable_disable_remove(dos, dos_home, tmp_path):
     src = write_pack(tmp_path / "src", "research", ("cite", "summarize"), "routing:\n  model: local/smollm2\n"
-                     "budget:\n  usd_per_day: 1\n")
+                     "budget:\n  day: 1\n")
     r = dos("packs", "install", str(src))
     assert r.code == 0 and "installed research 1.0.0" in r.out, r.err
     assert (dos_home / "data" / "packs" / "research" / "pack.yaml").is_file()
@@ -31,7 +31,7 @@ def test_install_enable_disable_remove(dos, dos_home, tmp_path):
     assert skill_sources(dos)["cite"] == ["pack:research"]
     assert skill_sources(dos)["summarize"] == ["pack:research", "builtin:writing"]
     shown = json.loads(dos("skills", "show", "research:cite", "--json").out)
-    assert shown["settings"]["budget"] == {"usd_per_day": 1} and shown["settings"]["model"] == "local/smollm2"
+    assert shown["settings"]["budget"] == {"day": 1} and shown["settings"]["model"] == "local/smollm2"
 
     assert dos("packs", "install", str(src)).code == 2
     assert dos("packs", "install", str(src), "--force").code == 0

@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dos.adapters.index_cache import IndexCache
-from dos.adapters.yaml_text import Document, parse_frontmatter, read_text
+from dos.adapters.yaml_text import Document, load_yaml_file, parse_frontmatter, read_text
 from dos.core.domain import Skill, SkillInfo
 from dos.core.errors import InvalidSkill, UnknownSkill
-from dos.core.skill_rules import Pack, check_frontmatter, dos_settings_problems, near_names, slug, split_address
+from dos.core.skill_rules import (
+    Pack,
+    check_frontmatter,
+    dos_settings_problems,
+    line_of,
+    near_names,
+    slug,
+    split_address,
+)
 
 if TYPE_CHECKING:
     from dos.adapters.packs import PackStore
@@ -74,6 +82,25 @@ def read_command(path: Path, text: str) -> tuple[Document, list[str], list[str]]
     if isinstance(doc.data.get("model"), str):
         data["metadata"] = {"dos": {"model": doc.data["model"]}}
     return Document(data, doc.lines, body, doc.body_line), [], []
+
+
+def _where_set(skill_path: Path, doc: Document, pack: Pack | None, key: str) -> str:
+    """`file:line` of the setting `key` (a dotted path under metadata.dos) that made a skill invalid: the
+    skill's own key if it sets one, else the pack.yaml `routing:`/`budget:` entry it inherited."""
+    own = f"metadata.dos.{key}" if key else "metadata.dos"
+    top = own.split(".")[2] if key else ""
+    metadata = doc.data.get("metadata")
+    settings = metadata.get("dos") if isinstance(metadata, dict) else None
+    if pack is None or (isinstance(settings, dict) and top in settings):
+        return f"{skill_path}:{line_of(doc.lines, own, 2)}"
+    manifest = Path(pack.path) / "pack.yaml"
+    section = "budget" if top == "budget" else "routing"
+    sub = key.split(".", 1)[1] if top in ("route", "budget") and "." in key else key
+    try:
+        lines = load_yaml_file(manifest).lines if manifest.is_file() else {}
+    except InvalidSkill:
+        lines = {}
+    return f"{manifest}:{line_of(lines, f'{section}.{sub}' if sub else section, 1)}"
 
 
 def _record(kind: str):
@@ -198,9 +225,10 @@ class FolderSkills:
         metadata["dos"] = (pack.defaults() if pack else {}) | own
         if doc.data.get("allowed-tools") is not None:  # the spec's field, kept for the tool loop (dos.core.tool_loop)
             metadata["allowed-tools"] = doc.data["allowed-tools"]
-        bad = dos_settings_problems(metadata["dos"])
-        if any(severity == "error" for _, severity in bad):
-            raise InvalidSkill(f"{entry.path}: {bad[0][0]}")
+        bad = [(key, message) for key, message, severity in dos_settings_problems(metadata["dos"]) if severity == "error"]
+        if bad:  # the skill's own settings passed above, so a pack default is at fault (or how the two combine)
+            key, message = bad[0]
+            raise InvalidSkill(f"{_where_set(entry.path, doc, pack, key)}: {message}")
         body = doc.body
         if files := self.resources(entry):
             body = body.rstrip() + "\n\nFiles this skill can use (ask for one by path when needed):\n" + "\n".join(

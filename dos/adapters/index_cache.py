@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: problems carry the line of the nested key (metadata.dos.*), not its parent
 
 
 class IndexCache:
@@ -53,7 +54,7 @@ class IndexCache:
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
+            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # threads too
             tmp.write_text(json.dumps({"version": VERSION, "entries": self.entries}, ensure_ascii=False), "utf-8")
             os.replace(tmp, self.file)
             self.dirty = False

@@ -162,6 +162,9 @@ def _as_prefer(value: Any, origin: str) -> str | None:
     return str(value)
 
 
+ROUTE_KEYS = frozenset({"sovereignty", "capabilities", "tags", "max_price", "min_context", "prefer", "model"})
+
+
 def constraints_from(mapping: Mapping[str, Any] | None, origin: str) -> dict[str, Any]:
     """One source's route settings (a skill's `metadata.dos.route`, the config's `route:`, the command line),
     checked and normalised. Unknown keys are refused so a typo never silently widens a route."""
@@ -169,10 +172,9 @@ def constraints_from(mapping: Mapping[str, Any] | None, origin: str) -> dict[str
         return {}
     if not isinstance(mapping, Mapping):
         raise UsageError(f"{origin}: the route must be a mapping, not {mapping!r}")
-    known = {"sovereignty", "capabilities", "tags", "max_price", "min_context", "prefer", "model"}
-    unknown = sorted(set(mapping) - known)
+    unknown = sorted(set(map(str, mapping)) - ROUTE_KEYS)
     if unknown:
-        raise UsageError(f"{origin}: unknown route key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise UsageError(f"{origin}: unknown route key(s) {', '.join(unknown)} (known: {', '.join(sorted(ROUTE_KEYS))})")
     out: dict[str, Any] = {}
     for key in ("sovereignty", "capabilities", "tags"):
         if mapping.get(key) is not None:

@@ -14,8 +14,9 @@ NAME_MAX = 64
 DESCRIPTION_MAX = 1024
 COMPATIBILITY_MAX = 500
 SPEC_FIELDS = frozenset({"name", "description", "license", "allowed-tools", "metadata", "compatibility"})
-DOS_SETTINGS = frozenset({"model", "temperature", "max_tokens", "output", "route", "budget"})
+DOS_SETTINGS = frozenset({"model", "temperature", "max_tokens", "output", "route", "budget", "tools"})
 OUTPUT_FORMATS = frozenset({"text", "markdown", "json"})
+PACK_SETTINGS = ("model", "temperature", "max_tokens")  # under a pack's routing: generation settings, not route keys
 PACK_FIELDS = frozenset({"name", "version", "description", "skills", "hooks", "mcp", "routing", "budget", "license"})
 
 
@@ -56,9 +57,8 @@ class Pack:
 
     def defaults(self) -> dict[str, Any]:
         """What the pack adds to each of its skills' `metadata.dos`, under the skill's own settings."""
-        settings = ("model", "temperature", "max_tokens")  # generation settings, not route constraints
-        out: dict[str, Any] = {k: v for k, v in self.routing.items() if k in settings}
-        route = {k: v for k, v in self.routing.items() if k not in settings[1:]}
+        out: dict[str, Any] = {k: v for k, v in self.routing.items() if k in PACK_SETTINGS}
+        route = {k: v for k, v in self.routing.items() if k not in PACK_SETTINGS or k == "model"}
         if route:
             out["route"] = route
         if self.budget:
@@ -92,8 +92,9 @@ def slug(text: str) -> str:
 
 def check_frontmatter(meta: Mapping[str, Any], folder: str, lines: Mapping[str, int] | None = None) -> list[Problem]:
     """Every way `meta` departs from the Agent Skills spec. Bends seen in real skills (unknown fields, a
-    name differing from the folder only in case) are warnings; the rest are errors."""
-    at = lambda key: (lines or {}).get(key, 2)  # noqa: E731
+    name differing from the folder only in case) are warnings; the rest are errors. `lines` maps dotted key
+    paths (`metadata.dos.temperature`) to file lines; a problem gets the line of the nearest key it has."""
+    at = lambda key: line_of(lines, key, 2)  # noqa: E731
     out: list[Problem] = []
     name = meta.get("name")
     for message in name_problems(name):
@@ -121,35 +122,85 @@ def check_frontmatter(meta: Mapping[str, Any], folder: str, lines: Mapping[str, 
         if not isinstance(metadata, Mapping):
             out.append(Problem(at("metadata"), "'metadata' must be a mapping of keys to values"))
         else:
-            out += [Problem(at("metadata"), m, s) for m, s in dos_settings_problems(metadata.get("dos"))]
+            out += [Problem(at(f"metadata.dos.{key}" if key else "metadata.dos"), m, s)
+                    for key, m, s in dos_settings_problems(metadata.get("dos"))]
     for key in meta:
         if key not in SPEC_FIELDS:
             out.append(Problem(at(str(key)), f"unknown field {str(key)[:40]!r} (not in the Agent Skills spec)", "warning"))
     return out
 
 
-def dos_settings_problems(dos: object) -> list[tuple[str, str]]:
-    """(message, severity) for each bad `metadata.dos` setting."""
+def line_of(lines: Mapping[str, int] | None, path: str, default: int = 1) -> int:
+    """The line of a dotted key path, or of its nearest parent that has one, or `default`."""
+    while path and lines:
+        if path in lines:
+            return lines[path]
+        path = path.rpartition(".")[0]
+    return default
+
+
+def dos_settings_problems(dos: object, where: str = "metadata.dos") -> list[tuple[str, str, str]]:
+    """(key, message, severity) for each bad `metadata.dos` setting; `key` is the dotted path of the offending
+    key under `metadata.dos` (`temperature`, `route.colour`, `budget.weekly`), empty for `metadata.dos` itself."""
     if dos is None:
         return []
     if not isinstance(dos, Mapping):
-        return [("'metadata.dos' must be a mapping", "error")]
+        return [("", f"'{where}' must be a mapping", "error")]
     out = []
     temperature = dos.get("temperature")
     if temperature is not None and (isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2):
-        out.append(("'metadata.dos.temperature' must be a number from 0 to 2", "error"))
+        out.append(("temperature", f"'{where}.temperature' must be a number from 0 to 2", "error"))
     max_tokens = dos.get("max_tokens")
     if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
-        out.append(("'metadata.dos.max_tokens' must be a whole number of at least 1", "error"))
+        out.append(("max_tokens", f"'{where}.max_tokens' must be a whole number of at least 1", "error"))
     if dos.get("model") is not None and not isinstance(dos.get("model"), str):
-        out.append(("'metadata.dos.model' must be a string such as local/smollm2", "error"))
+        out.append(("model", f"'{where}.model' must be a string such as local/smollm2", "error"))
     output = dos.get("output")
     if output is not None and output not in OUTPUT_FORMATS:
-        out.append((f"'metadata.dos.output' must be one of {', '.join(sorted(OUTPUT_FORMATS))}", "error"))
+        out.append(("output", f"'{where}.output' must be one of {', '.join(sorted(OUTPUT_FORMATS))}", "error"))
+    tools = dos.get("tools")
+    if tools is not None and tools is not False and not isinstance(tools, str) and not (
+            isinstance(tools, list) and all(isinstance(t, str) for t in tools)):
+        out.append(("tools", f"'{where}.tools' must be a list of MCP server names (or a string of them)", "error"))
     for key in ("route", "budget"):
         if dos.get(key) is not None and not isinstance(dos.get(key), Mapping):
-            out.append((f"'metadata.dos.{key}' must be a mapping", "error"))
-    out += [(f"unknown setting 'metadata.dos.{str(k)[:40]}'", "warning") for k in dos if k not in DOS_SETTINGS]
+            out.append((key, f"'{where}.{key}' must be a mapping", "error"))
+    if isinstance(dos.get("route"), Mapping):
+        out += [(f"route.{k}", m, "error") for k, m in route_problems(dos["route"], f"{where}.route")]
+    if isinstance(dos.get("budget"), Mapping):
+        out += [(f"budget.{k}", m, "error") for k, m in budget_problems(dos["budget"], f"{where}.budget")]
+    out += [(str(k), f"unknown setting '{where}.{str(k)[:40]}'", "warning") for k in dos if k not in DOS_SETTINGS]
+    return out
+
+
+def route_problems(route: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    """(key, message) for each route key the router would refuse (dos.core.routing.constraints_from)."""
+    from dos.core.errors import UsageError
+    from dos.core.routing import ROUTE_KEYS, constraints_from
+
+    out = []
+    for key, value in route.items():
+        if key not in ROUTE_KEYS:
+            out.append((str(key), f"unknown route key '{where}.{str(key)[:40]}' (known: {', '.join(sorted(ROUTE_KEYS))})"))
+            continue
+        try:
+            constraints_from({key: value}, where)
+        except UsageError as exc:
+            out.append((str(key), exc.message))
+    return out
+
+
+def budget_problems(budget: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    """(period, message) for each budget entry the ledger would refuse (dos.core.ledger.budgets_from)."""
+    from dos.core.errors import InvalidConfig
+    from dos.core.ledger import budgets_from
+
+    out = []
+    for period, amount in budget.items():
+        try:
+            budgets_from({period: amount}, "all", "", where)
+        except InvalidConfig as exc:
+            out.append((str(period), exc.message))
     return out
 
 
@@ -184,7 +235,7 @@ def path_list(value: object, key: str, default: tuple[str, ...]) -> tuple[tuple[
 
 def check_pack_manifest(manifest: Mapping[str, Any], folder: str, lines: Mapping[str, int] | None = None) -> list[Problem]:
     """Every problem with a `pack.yaml` mapping."""
-    at = lambda key: (lines or {}).get(key, 1)  # noqa: E731
+    at = lambda key: line_of(lines, key, 1)  # noqa: E731
     out = [Problem(at("name"), m) for m in name_problems(manifest.get("name"))]
     for key in ("version", "description"):
         value = manifest.get(key)
@@ -198,6 +249,14 @@ def check_pack_manifest(manifest: Mapping[str, Any], folder: str, lines: Mapping
     for key in ("routing", "budget"):
         if manifest.get(key) is not None and not isinstance(manifest.get(key), Mapping):
             out.append(Problem(at(key), f"'{key}' must be a mapping"))
+    routing = manifest.get("routing")
+    if isinstance(routing, Mapping):  # what Pack.defaults() hands each skill: generation settings, then the route
+        settings = {k: v for k, v in routing.items() if k in PACK_SETTINGS}
+        out += [Problem(at(f"routing.{k}"), m, s) for k, m, s in dos_settings_problems(settings, "routing")]
+        route = {k: v for k, v in routing.items() if k not in PACK_SETTINGS or k == "model"}
+        out += [Problem(at(f"routing.{k}"), m) for k, m in route_problems(route, "routing")]
+    if isinstance(manifest.get("budget"), Mapping):
+        out += [Problem(at(f"budget.{k}"), m) for k, m in budget_problems(manifest["budget"], "budget")]
     out += [Problem(at(str(k)), f"unknown field {str(k)[:40]!r} in pack.yaml", "warning") for k in manifest if k not in PACK_FIELDS]
     return out
 
