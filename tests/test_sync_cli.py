@@ -203,7 +203,11 @@ def test_targets_presets_and_config_errors(sync, setup, dos_home):
     assert sync("nope").code == 2
     (dos_home / "config" / "sync.yaml").write_text("targets:\n  - {name: x, kind: vim, path: /tmp/x}\n")
     r = sync("status")
-    assert r.code == 5 and "sync.yaml:1:" in r.err and "'kind' must be one of" in r.err
+    assert r.code == 5 and "sync.yaml:2:" in r.err and "'kind' must be one of" in r.err
+    (dos_home / "config" / "sync.yaml").write_text(
+        "targets:\n  - claude\n  - name: mine\n    kind: folder\n    path: /tmp/x\n    skils: [a]\n")
+    r = sync("status")  # the line of the misspelt key, not the line of `targets:`
+    assert r.code == 5 and r.err == f"dos: {dos_home / 'config' / 'sync.yaml'}:6: target 2: unknown key 'skils'\n"
 
 
 def test_no_config_names_a_preset(sync, dos_home, home):

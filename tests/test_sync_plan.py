@@ -84,6 +84,16 @@ def test_read_targets_presets_and_problems():
     assert any("unknown preset 'nope'" in p for p in problems)
 
 
+def test_read_targets_names_the_line_of_the_offending_item_or_key():
+    bad = {"targets": ["claude", {"name": "k", "kind": "vim", "path": "/x"}, {"name": "f", "kind": "folder"}, 7]}
+    lines = {"targets": 1, "targets.0": 2, "targets.1": 3, "targets.1.name": 3, "targets.1.kind": 4,
+             "targets.1.path": 5, "targets.2": 6, "targets.2.name": 6, "targets.2.kind": 7, "targets.3": 8}
+    _, problems = s.read_targets(bad, lines, "sync.yaml")
+    assert problems == ["sync.yaml:4: target 2 (k): 'kind' must be one of claude, codex, gemini, folder, git",
+                        "sync.yaml:6: target 3 (f): needs a 'path' (kind folder has no default)",
+                        "sync.yaml:8: target 4: must be a preset name or a mapping"]
+
+
 def test_unified_diff():
     d = s.unified_diff("k/SKILL.md", b"one\ntwo\n", b"one\n2\n", "target", "source")
     assert "--- target/k/SKILL.md" in d and "-two" in d and "+2" in d

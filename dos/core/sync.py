@@ -218,9 +218,15 @@ def _globs(value: Any, key: str, line: int, problems: ConfigProblems, default: t
     return tuple(v.strip() for v in value)
 
 
+def _line(lines: Mapping[str, int], path: str, default: int) -> int:
+    """The line of a dotted key path (`targets.0.kind`) when the reader recorded it, else `default`."""
+    return lines.get(path, default)
+
+
 def read_targets(data: Any, lines: Mapping[str, int], where: str) -> tuple[list[TargetSpec], list[str]]:
     """Targets from sync.yaml's data: `targets:` a list of preset names or mappings
-    (name, kind, path, skills, packs, exclude; `preset:` starts from a preset). Problems as `file:line: msg`."""
+    (name, kind, path, skills, packs, exclude; `preset:` starts from a preset). Problems as `file:line: msg`,
+    the line of the offending key (`lines` maps dotted key paths such as `targets.0.kind` to lines)."""
     problems = ConfigProblems(where)
     if data is None:
         return [], []
@@ -236,43 +242,45 @@ def read_targets(data: Any, lines: Mapping[str, int], where: str) -> tuple[list[
     out: list[TargetSpec] = []
     for i, item in enumerate(items, 1):
         at = f"target {i}"
+        item_line = _line(lines, f"targets.{i - 1}", line)
+        key_line = lambda key: _line(lines, f"targets.{i - 1}.{key}", item_line)  # noqa: E731
         if isinstance(item, str):
             item = {"preset": item}
         if not isinstance(item, dict):
-            problems.add(line, f"{at}: must be a preset name or a mapping")
+            problems.add(item_line, f"{at}: must be a preset name or a mapping")
             continue
-        unknown = set(item) - {"name", "kind", "path", "skills", "packs", "exclude", "preset"}
+        unknown = sorted(map(str, set(item) - {"name", "kind", "path", "skills", "packs", "exclude", "preset"}))
         if unknown:
-            problems.add(line, f"{at}: unknown key '{sorted(unknown)[0]}'")
+            problems.add(key_line(unknown[0]), f"{at}: unknown key '{unknown[0]}'")
         base: TargetSpec | None = None
         if "preset" in item:
             base = PRESETS.get(str(item["preset"]))
             if base is None:
-                problems.add(line, f"{at}: unknown preset '{item['preset']}' (presets: {', '.join(PRESETS)})")
+                problems.add(key_line("preset"), f"{at}: unknown preset '{item['preset']}' (presets: {', '.join(PRESETS)})")
                 continue
         name = item.get("name", base.name if base else None)
         kind = item.get("kind", base.kind if base else None)
         if not isinstance(name, str) or not name.strip() or "/" in name or name.startswith("-"):
-            problems.add(line, f"{at}: needs a 'name' (no '/', not starting with '-')")
+            problems.add(key_line("name"), f"{at}: needs a 'name' (no '/', not starting with '-')")
             continue
         if name in RESERVED:
-            problems.add(line, f"{at}: '{name}' is a dos sync command; pick another name")
+            problems.add(key_line("name"), f"{at}: '{name}' is a dos sync command; pick another name")
             continue
         if kind not in KINDS:
-            problems.add(line, f"{at} ({name}): 'kind' must be one of {', '.join(KINDS)}")
+            problems.add(key_line("kind"), f"{at} ({name}): 'kind' must be one of {', '.join(KINDS)}")
             continue
         path = item.get("path", base.path if base else DEFAULT_PATHS.get(kind))
         if not isinstance(path, str) or not path.strip():
-            problems.add(line, f"{at} ({name}): needs a 'path' (kind {kind} has no default)")
+            problems.add(key_line("path"), f"{at} ({name}): needs a 'path' (kind {kind} has no default)")
             continue
         if any(t.name == name for t in out):
-            problems.add(line, f"{at}: the name '{name}' is used twice")
+            problems.add(key_line("name"), f"{at}: the name '{name}' is used twice")
             continue
         out.append(TargetSpec(
             name.strip(), kind, path.strip(),
-            _globs(item.get("skills"), "skills", line, problems, ("*",)),
-            _globs(item.get("packs"), "packs", line, problems, ()),
-            _globs(item.get("exclude"), "exclude", line, problems, ()),
+            _globs(item.get("skills"), "skills", key_line("skills"), problems, ("*",)),
+            _globs(item.get("packs"), "packs", key_line("packs"), problems, ()),
+            _globs(item.get("exclude"), "exclude", key_line("exclude"), problems, ()),
             note=base.note if base else "",
         ))
     return out, problems.found
