@@ -125,6 +125,20 @@ class Dos:
 
         return Spending(self.ledger, pack_budget)
 
+    @cached_property
+    def tokens(self) -> Any:
+        """`dos serve`'s bearer tokens (dos.adapters.sqlite_tokens) in the memory database."""
+        from dos.adapters.sqlite_tokens import SqliteTokens
+
+        return SqliteTokens(self.memory)
+
+    def gateway(self) -> Any:
+        """`dos serve`'s use case (dos.core.gateway): tokens, skills, the catalog's names, routed turns."""
+        from dos.core.gateway import Gateway
+
+        return Gateway(self.tokens, self.skills, lambda: list(dict.fromkeys(e.name for e in self.catalog.entries())),
+                       lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
+
     def router_tools(self) -> Any:
         """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""
         from dos.adapters.router_tools import RouterTools

@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BEHAVIOURS = ("ok", "timeout", "429", "500", "badjson")
+BEHAVIOURS = ("ok", "timeout", "429", "500", "badjson", "tool")
 
 
 class FakeProvider:
@@ -20,6 +20,7 @@ class FakeProvider:
         self.reply = reply
         self.hang_s = hang_s
         self.requests: list[str] = []  # model names, in arrival order
+        self.bodies: list[dict] = []  # the request bodies, in arrival order
         self.lock = threading.Lock()
         self._stop = threading.Event()
         owner = self
@@ -43,6 +44,7 @@ class FakeProvider:
                 model = str(body.get("model"))
                 with owner.lock:
                     owner.requests.append(model)
+                    owner.bodies.append(body)
                     steps = owner.script.get(model, ["ok"])
                     step = steps.pop(0) if len(steps) > 1 else steps[0]
                 if step == "timeout":
@@ -56,6 +58,8 @@ class FakeProvider:
                     self._raw(200, "text/event-stream", b'data: {"id": "x", "choices": [ {"not json\n\n')
                 elif step == "badjson":
                     self._send(200, b'{"id": "x", "choices": [ {"not json')
+                elif step == "tool":  # calls the first tool offered, with {"city": "Paris"}
+                    self._tool_call(model, body)
                 elif body.get("stream"):
                     self._stream(model)
                 else:
@@ -84,6 +88,24 @@ class FakeProvider:
                     self.close_connection = True
                 except OSError:
                     pass
+
+            def _tool_call(self, model: str, body: dict) -> None:
+                name = body["tools"][0]["function"]["name"]
+                call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": '{"city": "Paris"}'}}
+                base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": model}
+                usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+                if not body.get("stream"):
+                    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+                    reply = base | {"object": "chat.completion", "usage": usage,
+                                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
+                    self._send(200, json.dumps(reply).encode())
+                    return
+                base["object"] = "chat.completion.chunk"
+                pieces = [{"tool_calls": [{"index": 0} | call]}, {}]
+                events = [base | {"choices": [{"index": 0, "delta": d, "finish_reason": "tool_calls" if not d else None}]}
+                          for d in pieces] + [base | {"choices": [], "usage": usage}]
+                data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+                self._raw(200, "text/event-stream", data.encode())
 
             def _stream(self, model: str) -> None:
                 try:

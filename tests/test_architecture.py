@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REPO, clean_env
 
-HEAVY = ("litellm", "llama_cpp", "mcp")
+HEAVY = ("litellm", "llama_cpp", "mcp", "starlette", "uvicorn")
 
 PROBE = """
 import json, sys
@@ -39,7 +39,8 @@ def modules_loaded_by(args: list[str], dos_home: Path, tmp_path: Path) -> set[st
     return {m.split(".")[0] for m in json.loads(out.read_text())}
 
 
-@pytest.mark.parametrize("args", [["--version"], ["skills", "list"], ["memory", "log"], ["--help"], ["run", "--help"]])
+@pytest.mark.parametrize("args", [["--version"], ["skills", "list"], ["memory", "log"], ["--help"], ["run", "--help"],
+                                  ["tokens", "list"], ["serve", "--help"]])
 def test_commands_that_call_no_model_import_no_heavy_library(args, dos_home, tmp_path):
     loaded = modules_loaded_by(args, dos_home, tmp_path)
     assert "dos" in loaded  # the probe really ran the CLI

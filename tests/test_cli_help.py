@@ -13,6 +13,7 @@ PANELS = {
     "Hooks": ["hooks"],
     "MCP": ["mcp"],
     "Sync": ["sync"],
+    "Serve": ["serve", "tokens"],
     "System": ["config", "kernel", "doctor"],
 }
 

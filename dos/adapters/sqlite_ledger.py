@@ -224,6 +224,15 @@ class SqliteLedger:
             "budgets": [s_describe(s) for s in self._all_standings()],
         }
 
+    def spend_by(self, column: str) -> list[dict[str, Any]]:
+        """All-time spend (micro-credits) and calls per value of `column` (skill, pack, model or token)."""
+        if column not in ("skill", "pack", "model", "token"):
+            raise UsageError(f"cannot group the ledger by {column!r}")
+        rows = self.db.execute(f"SELECT {column}, -COALESCE(SUM(amount), 0) AS spent, SUM(kind = 'debit') AS calls "
+                               f"FROM ledger WHERE kind IN ('debit', 'refund') AND {column} IS NOT NULL "
+                               f"GROUP BY {column}").fetchall()
+        return [dict(r) for r in rows]
+
     def _all_standings(self) -> list[Standing]:
         """Every configured budget with its standing (for `dos budget list` and `dos credits`)."""
         out = []

@@ -8,13 +8,14 @@ import typer
 import typer.core
 
 from dos import __version__
-from dos.cli import chat, config, credits, doctor, kernel, mcp, memory, models, packs, route, run, skills, stats, sync
+from dos.cli import chat, config, credits, doctor, kernel, mcp, memory, models, packs, route, run, serve, skills, stats
+from dos.cli import sync, tokens
 from dos.cli import hooks as hook_commands
 from dos.cli.errors import guarded
 
 # `dos --help` shows commands by area, in this order, one line and an example each.
-RUN, MEMORY, SKILLS, MODELS, CREDITS, HOOKS, MCP, SYNC, SYSTEM = PANELS = (
-    "Run", "Memory", "Skills & Packs", "Models & Routing", "Credits", "Hooks", "MCP", "Sync", "System")
+RUN, MEMORY, SKILLS, MODELS, CREDITS, HOOKS, MCP, SYNC, SERVE, SYSTEM = PANELS = (
+    "Run", "Memory", "Skills & Packs", "Models & Routing", "Credits", "Hooks", "MCP", "Sync", "Serve", "System")
 
 
 class ByArea(typer.core.TyperGroup):
@@ -75,6 +76,9 @@ app.add_typer(mcp.app, name="mcp", rich_help_panel=MCP,
               short_help="Tools from MCP servers (list, call) and DOS skills served over MCP.  Example: dos mcp list")
 app.add_typer(sync.app, name="sync", rich_help_panel=SYNC, short_help="Copies of your skills in Claude Code, Codex, "
               "Gemini CLI, folders, git; drift caught.  Example: dos sync status")
+app.command("serve", help=serve.HELP, rich_help_panel=SERVE)(serve.serve)
+app.add_typer(tokens.app, name="tokens", rich_help_panel=SERVE,
+              help="Bearer tokens for dos serve: create, list, revoke.  Example: dos tokens create editor --budget 5")
 app.add_typer(config.app, name="config", rich_help_panel=SYSTEM,
               help="Settings in config.yaml.  Example: dos config set recall false")
 app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,

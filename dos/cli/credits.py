@@ -99,10 +99,11 @@ def grant(
     sys.stdout.write(f"{done} {format_amount(entry['amount'])} credits; balance {format_amount(ledger.balance())}\n")
 
 
-def _budget_target(skill: Optional[str], pack: Optional[str]) -> tuple[str, str]:
-    if skill and pack:
-        raise UsageError("give --skill or --pack, not both")
-    return ("skill", skill) if skill else ("pack", pack) if pack else ("all", "")
+def _budget_target(skill: Optional[str], pack: Optional[str], token: Optional[str] = None) -> tuple[str, str]:
+    given = [(scope, name) for scope, name in (("skill", skill), ("pack", pack), ("token", token)) if name]
+    if len(given) > 1:
+        raise UsageError("give one of --skill, --pack or --token, not several")
+    return given[0] if given else ("all", "")
 
 
 def _period(period: Optional[str]) -> Optional[str]:
@@ -147,9 +148,10 @@ def budget_set(
     period: str = typer.Option("month", "--period", "-p", help="day, week, month (UTC calendar) or total."),
     skill: Optional[str] = typer.Option(None, "--skill", help="Limit this skill only."),
     pack: Optional[str] = typer.Option(None, "--pack", help="Limit this pack's skills only."),
+    token: Optional[str] = typer.Option(None, "--token", help="Limit this `dos serve` token only (by name)."),
 ) -> None:
     """Set a spending limit.  Example: dos budget set --period day 2.50"""
-    scope, name = _budget_target(skill, pack)
+    scope, name = _budget_target(skill, pack, token)
     budget = build().ledger.set_budget(scope, name, _period(period) or "month", parse_amount(amount))
     sys.stdout.write(f"set {budget.label()}\n")
 
@@ -159,14 +161,15 @@ def budget_clear(
     period: Optional[str] = typer.Option(None, "--period", "-p", help="Only this period (default: every period)."),
     skill: Optional[str] = typer.Option(None, "--skill", help="The skill's budgets."),
     pack: Optional[str] = typer.Option(None, "--pack", help="The pack's budgets."),
+    token: Optional[str] = typer.Option(None, "--token", help="The `dos serve` token's budgets (by name)."),
 ) -> None:
     """Remove a spending limit.  Example: dos budget clear --period day"""
-    scope, name = _budget_target(skill, pack)
+    scope, name = _budget_target(skill, pack, token)
     count = build().ledger.clear_budget(scope, name, _period(period))
     sys.stdout.write(f"cleared {count} budget(s)\n")
 
 
-COLUMNS = ("ts", "kind", "credits", "reserved", "model", "skill", "pack", "prompt_tokens", "completion_tokens",
+COLUMNS = ("ts", "kind", "credits", "reserved", "model", "skill", "pack", "token", "prompt_tokens", "completion_tokens",
            "turn_id", "route_event_id", "key", "ref", "note", "cost_source", "id")
 
 

@@ -60,6 +60,7 @@ class TurnRequest:
     conversation: tuple[Mapping[str, Any], ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)  # passed to the model as given: tools, stop, seed...
     client: str | None = None  # who asked, when not the person at the terminal: the gateway's token name
+    turn_id: str | None = None  # given by the caller (the gateway names its response after it); else new
 
 
 @dataclass(frozen=True)

@@ -118,4 +118,21 @@ class ToolError(DosError):
     exit_code = 15
 
 
+class TokenRefused(DosError):
+    """`dos serve`: the bearer token is missing, unknown or revoked, or (`forbidden`) its policy does not allow
+    what was asked; `dos tokens`: no token has that name."""
+
+    exit_code = 16
+
+    def __init__(self, message: str, forbidden: bool = False) -> None:
+        super().__init__(message)
+        self.forbidden = forbidden
+
+
+class UnknownModel(DosError):
+    """`dos serve`: the request names a model that is neither in the catalog nor `skill:NAME` (HTTP 404)."""
+
+    exit_code = 9
+
+
 EXIT_INTERRUPTED = 130

@@ -260,7 +260,8 @@ class Guard:
 
     def fit_turn(self, decision: RouteDecision, skill: Any, request: Any) -> RouteDecision:
         """`fit` for a turn before its prompt is built: the skill's body, the text, what recall may add."""
-        chars = len(skill.body) + len(request.text) + 3 * MESSAGE_OVERHEAD_CHARS
+        said = prompt_chars(request.conversation) if request.conversation else len(request.text)
+        chars = len(skill.body) + said + 3 * MESSAGE_OVERHEAD_CHARS
         chars += RECALL_ALLOWANCE_CHARS if request.recall else 0
         cap = skill.dos.get("max_tokens")
         max_tokens = request.max_tokens or (cap if isinstance(cap, int) and not isinstance(cap, bool) else None)

@@ -9,6 +9,7 @@ from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
 
 if TYPE_CHECKING:
     from dos.core.hooks import HookOutcome, HookSpec
+    from dos.core.tokens import Token
     from dos.core.tools import ServerSpec, ServerTools, ToolResult
 
 
@@ -101,3 +102,17 @@ class ToolHost(Protocol):
     def call(self, server: ServerSpec, tool: str, arguments: dict[str, Any]) -> ToolResult: ...
 
     def close(self) -> None: ...
+
+
+class TokenStore(Protocol):
+    """`dos serve`'s tokens (dos.core.tokens): records and digests, never a token itself."""
+
+    def add(self, token: Token, digest: str) -> None: ...
+
+    def find(self, digest: str) -> Token | None: ...
+
+    def get(self, name: str) -> Token | None: ...
+
+    def all(self) -> list[Token]: ...
+
+    def revoke(self, name: str) -> Token: ...

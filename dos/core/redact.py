@@ -15,6 +15,7 @@ _PATTERNS = [
     r"AKIA[0-9A-Z]{16}",  # AWS access key id
     r"gsk_[A-Za-z0-9]{30,}",  # Groq
     r"hf_[A-Za-z0-9]{30,}",  # Hugging Face
+    r"dos_[A-Za-z0-9_\-]{40,}",  # `dos serve` tokens
 ]
 _SECRET = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/\-]{8,}=*")

@@ -72,7 +72,7 @@ class TurnRunner:
         temperature = request.temperature if request.temperature is not None else _float_or_none(
             skill.dos.get("temperature")
         )
-        turn_id = new_id()
+        turn_id = request.turn_id or new_id()
         session_id = request.session_id or turn_id
         memory = self.memory if request.log else None
         common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}

@@ -1,0 +1,1 @@
+"""`dos serve`: an OpenAI-compatible HTTP gateway in front of the router (an entry point, like dos.cli)."""
