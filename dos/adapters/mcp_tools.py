@@ -1,11 +1,15 @@
 """The `ToolHost` port on the official MCP Python SDK (`mcp` 2.x): stdio servers (command, args, env) and
 streamable HTTP servers (url, headers).
 
-The SDK is async (anyio); DOS's turn is not. One event-loop thread per `McpTools` holds every open server
-session; the sync methods submit coroutines to it and wait. Each server is connected once, on first use, by a
-task that keeps the transport and the `ClientSession` open until `close()`, so a turn that calls a tool three
-times starts its server once. Failures never raise out of `list_tools` / `call`: a server that cannot start,
-does not answer in time or exits mid-call gives a one-line error (with the last line it wrote on stderr).
+The SDK is async (anyio); DOS's turn is not. A `_Pool` (one event-loop thread) holds open server sessions; the
+sync methods submit coroutines to it and wait. Each server is connected once, on first use, by a task that keeps
+the transport and the `ClientSession` open until it is closed, so a turn that calls a tool three times starts its
+server once. Failures never raise out of `list_tools` / `call`: a server that cannot start, does not answer in
+time or exits mid-call gives a one-line error (with the last line it wrote on stderr).
+
+Out of the kernel each `McpTools` (one turn) has a pool of its own, closed with the turn. The kernel calls
+`keep_connected()` once: every later `McpTools` shares one pool, so the next turn finds its servers running.
+A pooled server is pinged before a turn reuses it, and restarted if it died or its spec changed.
 
 The MCP SDK is imported only inside the loop thread, when a server is first used.
 """
@@ -20,7 +24,10 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
+
+from dos.context import cwd
 
 from dos.core.tools import (
     DEFAULT_START_TIMEOUT_S,
@@ -32,13 +39,29 @@ from dos.core.tools import (
     safe_url,
 )
 
-_open: weakref.WeakSet[McpTools] = weakref.WeakSet()
+_open: weakref.WeakSet[_Pool] = weakref.WeakSet()
+_shared: _Pool | None = None  # the kernel's pool (keep_connected), shared by every McpTools
 
 
 @atexit.register
 def _close_all() -> None:
-    for host in list(_open):
-        host.close()
+    for pool in list(_open):
+        pool.close()
+
+
+def keep_connected() -> None:
+    """From now on, servers stay connected across turns (the kernel calls this once, at start)."""
+    global _shared
+    if _shared is None:
+        _shared = _Pool()
+
+
+def close_connected() -> None:
+    """Close the servers `keep_connected` kept (the kernel calls this on exit)."""
+    global _shared
+    pool, _shared = _shared, None
+    if pool is not None:
+        pool.close()
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -143,6 +166,14 @@ class _Connection:
             raise RuntimeError(self.explain(f"exited during {what} ({self.failure or 'connection closed'})"))
         raise RuntimeError(self.explain(f"{what} timed out after {timeout:g} s"))
 
+    async def alive(self) -> bool:
+        """Whether a pooled session still answers (a dead server fails the ping at once)."""
+        try:
+            await asyncio.wait_for(self.session.send_ping(), self.spec.timeout)
+            return True
+        except Exception:  # noqa: BLE001 - any failure means: start it again
+            return False
+
     async def close(self) -> None:
         self.closing.set()
         try:
@@ -191,30 +222,21 @@ def _result(result: Any, started: float) -> ToolResult:
                       duration_s=round(time.monotonic() - started, 4))
 
 
-class McpTools:
-    """A `ToolHost` over MCP servers declared in the config (`dos.adapters.mcp_config`)."""
+def _server(spec: ServerSpec) -> tuple[str, str, str]:
+    """Which server a spec declares: a spec with the same name, file and folder but other fields replaces it."""
+    return spec.name, spec.origin, spec.cwd
 
-    def __init__(self, load: Callable[[], tuple[list[ServerSpec], list[str]]],
-                 notify: Callable[[str], None] = lambda _: None):
-        self._load = load
-        self._servers: list[ServerSpec] | None = None
-        self.problems: list[str] = []
-        self.notify = notify
+
+class _Pool:
+    """An event-loop thread and the server connections it holds, keyed by spec."""
+
+    def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._connections: dict[str, _Connection] = {}
+        self._connections: dict[ServerSpec, _Connection] = {}
 
-    def servers(self) -> list[ServerSpec]:
-        if self._servers is None:
-            self._servers, self.problems = self._load()
-            for problem in self.problems:
-                self.notify(problem)
-        return list(self._servers)
-
-    # -- the loop thread
-
-    def _submit(self, coro: Any, timeout: float) -> Any:
+    def submit(self, coro: Any, timeout: float) -> Any:
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
@@ -228,53 +250,17 @@ class McpTools:
             future.cancel()
             raise RuntimeError(f"timed out after {timeout:g} s") from None
 
-    async def _connection(self, spec: ServerSpec) -> _Connection:
-        conn = self._connections.get(spec.name)
+    async def connection(self, spec: ServerSpec, check: bool = False) -> _Connection:
+        """The running connection for `spec`, started if needed; `check`: ping one kept from an earlier turn."""
+        conn = self._connections.get(spec)
+        if conn is not None and check and conn.session is not None and not await conn.alive():
+            conn.closing.set()
         if conn is None or conn.task.done() or conn.closing.is_set():
-            if conn is not None:
-                asyncio.ensure_future(conn.close())
-            conn = self._connections[spec.name] = _Connection(spec)
+            for old in [k for k in self._connections if _server(k) == _server(spec)]:
+                asyncio.ensure_future(self._connections.pop(old).close())  # died, or its spec changed
+            conn = self._connections[spec] = _Connection(spec)
         await conn.start(DEFAULT_START_TIMEOUT_S)
         return conn
-
-    # -- the port
-
-    def list_tools(self, servers: list[ServerSpec]) -> list[ServerTools]:
-        async def one(spec: ServerSpec) -> ServerTools:
-            started = time.monotonic()
-            try:
-                conn = await self._connection(spec)
-                tools = await conn.run(_list_all, spec.timeout, "tools/list")
-            except Exception as exc:  # noqa: BLE001 - reported per server
-                return ServerTools(spec, error=_where(spec, exc), duration_s=round(time.monotonic() - started, 4))
-            return ServerTools(spec, tuple(ToolSpec(spec.name, t.name, t.description or "",
-                                                    dict(t.input_schema or {})) for t in tools),
-                               duration_s=round(time.monotonic() - started, 4))
-
-        async def every() -> list[ServerTools]:
-            return list(await asyncio.gather(*(one(s) for s in servers)))
-
-        if not servers:
-            return []
-        limit = DEFAULT_START_TIMEOUT_S + max(s.timeout for s in servers)
-        try:
-            return self._submit(every(), limit)
-        except RuntimeError as exc:
-            return [ServerTools(s, error=_where(s, exc)) for s in servers]
-
-    def call(self, server: ServerSpec, tool: str, arguments: dict[str, Any]) -> ToolResult:
-        started = time.monotonic()
-
-        async def go() -> ToolResult:
-            conn = await self._connection(server)
-            result = await conn.run(lambda s: s.call_tool(tool, arguments, read_timeout_seconds=server.timeout),
-                                    server.timeout, f"the call to {tool}")
-            return _result(result, started)
-
-        try:
-            return self._submit(go(), DEFAULT_START_TIMEOUT_S + server.timeout)
-        except Exception as exc:  # noqa: BLE001 - a failed call is a result, not a crash
-            return ToolResult(error=_where(server, exc), duration_s=round(time.monotonic() - started, 4))
 
     def close(self) -> None:
         with self._lock:
@@ -294,6 +280,71 @@ class McpTools:
             self._thread.join(5)
         self._connections.clear()
         _open.discard(self)
+
+
+class McpTools:
+    """A `ToolHost` over MCP servers declared in the config (`dos.adapters.mcp_config`)."""
+
+    def __init__(self, load: Callable[[], tuple[list[ServerSpec], list[str]]],
+                 notify: Callable[[str], None] = lambda _: None):
+        self._load = load
+        self._servers: list[ServerSpec] | None = None
+        self.problems: list[str] = []
+        self.notify = notify
+        self._pool = _shared or _Pool()
+
+    def servers(self) -> list[ServerSpec]:
+        """The declared servers; a stdio server runs in the caller's folder (the client's, in the kernel)."""
+        if self._servers is None:
+            servers, self.problems = self._load()
+            self._servers = [replace(s, cwd=str(cwd() / s.cwd)) if s.transport == "stdio" else s for s in servers]
+            for problem in self.problems:
+                self.notify(problem)
+        return list(self._servers)
+
+    # -- the port
+
+    def list_tools(self, servers: list[ServerSpec]) -> list[ServerTools]:
+        async def one(spec: ServerSpec) -> ServerTools:
+            started = time.monotonic()
+            try:
+                conn = await self._pool.connection(spec, check=True)
+                tools = await conn.run(_list_all, spec.timeout, "tools/list")
+            except Exception as exc:  # noqa: BLE001 - reported per server
+                return ServerTools(spec, error=_where(spec, exc), duration_s=round(time.monotonic() - started, 4))
+            return ServerTools(spec, tuple(ToolSpec(spec.name, t.name, t.description or "",
+                                                    dict(t.input_schema or {})) for t in tools),
+                               duration_s=round(time.monotonic() - started, 4))
+
+        async def every() -> list[ServerTools]:
+            return list(await asyncio.gather(*(one(s) for s in servers)))
+
+        if not servers:
+            return []
+        limit = DEFAULT_START_TIMEOUT_S + max(s.timeout for s in servers)
+        try:
+            return self._pool.submit(every(), limit)
+        except RuntimeError as exc:
+            return [ServerTools(s, error=_where(s, exc)) for s in servers]
+
+    def call(self, server: ServerSpec, tool: str, arguments: dict[str, Any]) -> ToolResult:
+        started = time.monotonic()
+
+        async def go() -> ToolResult:
+            conn = await self._pool.connection(server)
+            result = await conn.run(lambda s: s.call_tool(tool, arguments, read_timeout_seconds=server.timeout),
+                                    server.timeout, f"the call to {tool}")
+            return _result(result, started)
+
+        try:
+            return self._pool.submit(go(), DEFAULT_START_TIMEOUT_S + server.timeout)
+        except Exception as exc:  # noqa: BLE001 - a failed call is a result, not a crash
+            return ToolResult(error=_where(server, exc), duration_s=round(time.monotonic() - started, 4))
+
+    def close(self) -> None:
+        """End this turn's use of the servers: closes them, unless the kernel keeps them connected."""
+        if self._pool is not _shared:
+            self._pool.close()
 
 
 async def _list_all(session: Any) -> list[Any]:

@@ -20,6 +20,22 @@ from dos.kernel import streams
 from dos.kernel.protocol import fingerprint, send, socket_path
 
 
+LOCK_WAIT_S = 15.0
+
+
+def _take(lock: Any, wait_s: float) -> bool:
+    """Lock `lock` for this kernel, waiting up to `wait_s` for a stopping one to let go."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
 def _peer_uid(conn: socket.socket) -> int:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     return struct.unpack("3i", creds)[1]
@@ -51,21 +67,22 @@ class Kernel:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
-        """Import what a turn needs and load the embedded model, so requests pay for neither."""
+        """Import what a turn needs and load the embedded model, so requests pay for neither; MCP servers, once
+        started by a turn, stay connected for the next ones."""
         import typer.main
 
+        from dos.adapters.mcp_tools import keep_connected
         from dos.bootstrap import warm_up
         from dos.cli.app import app
 
         self.command = typer.main.get_command(app)
         warm_up()
+        keep_connected()
 
     def serve(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
         lock = open(self.state / "kernel.lock", "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _take(lock, LOCK_WAIT_S):  # a kernel being replaced may still be closing its MCP servers
             print("dos kernel: another kernel is running for this DOS_HOME", file=sys.stderr)
             return
         self.warm_up()
@@ -88,6 +105,9 @@ class Kernel:
                 os.unlink(self.path)  # only our own socket: a newer kernel may already own the path
             while self.active:  # let running turns finish
                 time.sleep(0.05)
+            from dos.adapters.mcp_tools import close_connected
+
+            close_connected()
             print(f"dos kernel {os.getpid()} stopped after {self.served} request(s)", flush=True)
 
     def _listen(self) -> socket.socket:
