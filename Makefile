@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tests/perf/bench.py
+	$(PY) tests/perf/bench_serve.py
 
 # Re-pin the whole tree after a deliberate change to pyproject.toml (needs uv: pip install uv).
 lock:

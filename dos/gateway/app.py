@@ -221,15 +221,19 @@ def create_app(workers: Workers, max_body: int = MAX_BODY) -> Starlette:
             shaper, item = ChunkShaper(call.turn_id, call.model), first
             try:
                 while True:
-                    kind, value = item
-                    if kind == "text":
-                        yield shaper.text(value)
-                    elif kind == "done":
-                        yield shaper.end(value, usage)
-                        return
-                    else:
-                        yield shaper.error(problem(value).body)
-                        return
+                    out, items = b"", [item]
+                    while not queue.empty():  # pieces that arrived meanwhile go out in one write
+                        items.append(queue.get_nowait())
+                    for kind, value in items:
+                        if kind == "text":
+                            out += shaper.text(value)
+                        elif kind == "done":
+                            yield out + shaper.end(value, usage)
+                            return
+                        else:
+                            yield out + shaper.error(problem(value).body)
+                            return
+                    yield out
                     item = await queue.get()
             finally:
                 gone.set()
