@@ -88,6 +88,27 @@ class SqliteLedger:
             ident, written = self._insert(db, kind, amount, key, fields)
         return self.entry(ident) | {"written": written}
 
+    def refund(self, turn_id: str, amount: int | None, note: str = "", key: str | None = None) -> dict[str, Any]:
+        """Give back what a turn was debited (all of what is left of it, or `amount`), charged to the same skill,
+        pack, model and token, so the budgets that counted the debit count the refund. Idempotent on `key`."""
+        with self.memory.write() as db:
+            rows = db.execute("SELECT * FROM ledger WHERE turn_id = ? AND kind IN ('debit', 'refund') ORDER BY seq",
+                              (turn_id,)).fetchall()
+            debits = [r for r in rows if r["kind"] == "debit"]
+            if not debits:
+                raise UsageError(f"no debit names turn {turn_id} (see `dos ledger`)")
+            left = -sum(r["amount"] for r in rows)
+            amount = left if amount is None else amount
+            if key and db.execute("SELECT 1 FROM ledger WHERE key = ?", (key,)).fetchone():
+                left = max(left, amount)  # a retried refund is a no-op below, not an error
+            if amount <= 0 or amount > left:
+                raise UsageError(f"turn {turn_id} was debited {format_amount(-sum(r['amount'] for r in debits))} and "
+                                 f"has {format_amount(left)} left to refund; cannot refund {format_amount(amount)}")
+            first = debits[0]
+            fields = {k: first[k] for k in ("turn_id", "session_id", "skill", "pack", "model", "token")} | {"note": note}
+            ident, written = self._insert(db, "refund", amount, key or f"refund:{new_id()}", fields)
+        return self.entry(ident) | {"written": written}
+
     def grant(self, amount: int, note: str = "", key: str | None = None) -> dict[str, Any]:
         return self.record("grant", amount, key, note=note)
 

@@ -99,6 +99,46 @@ def grant(
     sys.stdout.write(f"{done} {format_amount(entry['amount'])} credits; balance {format_amount(ledger.balance())}\n")
 
 
+@app.command("refund")
+def refund(
+    turn: str = typer.Argument(..., help="The turn whose cost to give back (its id, from `dos ledger` or `dos memory log`)."),
+    amount: Optional[str] = typer.Argument(None, help="Credits to give back (default: all of the turn's cost left)."),
+    note: str = typer.Option("", "--note", help="Why, for the record."),
+    key: Optional[str] = typer.Option(None, "--key", help="Idempotency key: a refund with a key already used is not added again."),
+    json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
+) -> None:
+    """Give back a turn's cost; its skill's, pack's and token's budgets count it.  Example: dos credits refund 01J… --note 'bad answer'"""
+    ledger = build().ledger
+    entry = ledger.refund(turn, parse_amount(amount) if amount is not None else None, note=note, key=key)
+    if json_out:
+        print_json(entry | {"balance": ledger.balance()})
+        return
+    done = "refunded" if entry["written"] else "already refunded (same --key), not added again:"
+    sys.stdout.write(f"{done} {format_amount(entry['amount'])} credits for turn {turn}; "
+                     f"balance {format_amount(ledger.balance())}\n")
+
+
+@app.command("adjust", context_settings={"ignore_unknown_options": True})  # -1.25 is an amount, not an option
+def adjust(
+    amount: str = typer.Argument(..., help="Credits to add (positive) or take away (negative), e.g. -1.25."),
+    note: str = typer.Option(..., "--note", help="Why (required: an adjustment must say why)."),
+    key: Optional[str] = typer.Option(None, "--key", help="Idempotency key: an adjustment with a key already used is not added again."),
+    json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
+) -> None:
+    """Correct the balance up or down, with a reason.  Example: dos credits adjust -1.25 --note 'provider invoice'"""
+    micro = parse_amount(amount, negative=True)
+    if micro == 0 or not note.strip():
+        raise UsageError("an adjustment must be a non-zero amount with a --note saying why")
+    ledger = build().ledger
+    entry = ledger.record("adjust", micro, key, note=note)
+    if json_out:
+        print_json(entry | {"balance": ledger.balance()})
+        return
+    done = "adjusted" if entry["written"] else "already adjusted (same --key), not added again:"
+    sys.stdout.write(f"{done} {format_amount(entry['amount'], sign=True)} credits; "
+                     f"balance {format_amount(ledger.balance())}\n")
+
+
 def _budget_target(skill: Optional[str], pack: Optional[str], token: Optional[str] = None) -> tuple[str, str]:
     given = [(scope, name) for scope, name in (("skill", skill), ("pack", pack), ("token", token)) if name]
     if len(given) > 1:
