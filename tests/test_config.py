@@ -59,6 +59,7 @@ def test_unknown_key_is_a_usage_error(dos):
         ("recall_tokens: 5\nrecall_tokens: 6\n", 2, "set twice (first on line 1)"),
         ("- a list\n", 1, "must be a mapping"),
         ("output: fancy\n", 1, "must be one of auto, plain, rich"),
+        ("prefer: cheapest\neditor: 2025-13-45\n", 2, "unusable value for 'editor': month must be in 1..12"),
     ],
 )
 def test_broken_file_is_reported_with_file_and_line(dos, dos_home, text, line, message):

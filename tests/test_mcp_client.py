@@ -175,3 +175,29 @@ def test_dos_mcp_call_errors(dos, tmp_path):
 def test_no_servers_declared(dos):
     r = dos("mcp", "list")
     assert r.code == 0 and "no MCP servers declared" in r.out
+
+
+def test_each_server_problem_names_the_line_of_the_offending_key(tmp_path):
+    config = tmp_path / "c"
+    config.mkdir()
+    user = config / "mcp.yaml"
+    user.write_text("mcpServers:\n  time:\n    command: t\n  bad:\n    command: x\n    timeout: forever\n"
+                    "  web:\n    type: http\n    url: ftp://x\n  weird:\n    command: y\n    colour: red\n"
+                    "  bad__name:\n    command: z\n")
+    (tmp_path / ".mcp.json").write_text('{\n  "mcpServers": {\n    "one": {"command": "a"},\n'
+                                        '    "two": {\n      "args": ["x"]\n    }\n  }\n}\n')
+    plugin = tmp_path / "plug"
+    (plugin / ".claude-plugin").mkdir(parents=True)
+    (plugin / ".claude-plugin" / "plugin.json").write_text('{"name": "plug"}')
+    (plugin / ".mcp.json").write_text('{"mcpServers": {\n  "p": {"command": "srv",\n        "env": ["A=1"]}}}\n')
+    packs = [Pack("plug", "1", "d", str(plugin), kind="claude-plugin", mcp={"mcpServers": {"p": {}}})]
+    servers, problems = McpConfig(config, tmp_path, packs).load()
+    assert [s.name for s in servers] == ["one", "time", "weird"]
+    assert problems == [
+        f"{tmp_path / '.mcp.json'}:4: server 'two': 'command' must be a non-empty string",
+        f"{user}:6: server 'bad': 'timeout' must be seconds (0-3600)",
+        f"{user}:9: server 'web': 'url' must be an http(s) URL",
+        f"{user}:12: server 'weird': unknown key(s) colour (ignored)",
+        f"{user}:13: server name 'bad__name' must not contain '__' (it separates server and tool names)",
+        f"{plugin / '.mcp.json'}:3: server 'p': 'env' must be a mapping",
+    ]

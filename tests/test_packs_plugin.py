@@ -51,3 +51,23 @@ def test_plugin_command_runs(dos, tmp_path):
     assert dos("packs", "install", str(write_plugin(tmp_path))).code == 0
     r = dos("run", "fix-typos", "--temperature", "0", "--max-tokens", "4", "--no-log", input="helo wrold")
     assert r.code == 0 and r.out.strip(), r.err
+
+
+def test_plugin_manifest_and_hook_problems_name_their_file_and_line(dos, dos_home, tmp_path):
+    plugin = write_plugin(tmp_path)
+    manifest = plugin / ".claude-plugin" / "plugin.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(data | {"skills": "../../elsewhere"}, indent=2))
+    r = dos("packs", "install", str(plugin))
+    line = next(n for n, text in enumerate(manifest.read_text().splitlines(), 1) if '"skills"' in text)
+    assert r.code == 5 and r.err.startswith(f"dos: {manifest}:{line}: 'skills' path '../../elsewhere' escapes"), r.err
+    manifest.write_text(json.dumps(data, indent=2))
+    hooks = plugin / "hooks" / "hooks.json"
+    hooks.write_text('{\n  "hooks": {\n    "Stop": [{"hooks": [{"type": "command", "command": "true"}]}],\n'
+                     '    "PreToolUse": [\n      {"matcher": "Bash", "hooks": [{"type": "command", "timeout": 0}]}\n'
+                     '    ]\n  }\n}\n')
+    assert dos("packs", "install", str(plugin)).code == 0
+    r = dos("hooks", "list")
+    assert r.code == 0
+    installed = dos_home / "data" / "packs" / "cc-plugin" / "hooks" / "hooks.json"  # a copy, same lines
+    assert f"warning: {installed}:5: PreToolUse: 'timeout' must be a positive number of seconds, not '0'" in r.err

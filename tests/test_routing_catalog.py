@@ -51,8 +51,22 @@ def test_models_yaml_entries_and_settings(tmp_path):
         ("model_list:\n  - model_name: x\n", ":2: litellm_params.model is missing"),
         ("model_list:\n  - {model_name: x, litellm_params: {model: a/b}, sovereignity: eu}\n", ":2: unknown key"),
         ("modl_list: []\n", ":1: unknown key 'modl_list'"),
-        ("route: {prefer: fast}\n", ":1: 'prefer' must be one of"),
+        ("route: {prefer: fast}\n", ":1: route: 'prefer' must be one of"),
         ("model_list: [\n", "not valid YAML"),
+        # the line of the offending key, not of its parent (route:, router:, the model_list item)
+        ("route:\n  sovereignty: [local]\n  prefer: fast\n", ":3: route: 'prefer' must be one of"),
+        ("router:\n  timeout: 5\n  retries: 2\n", ":3: unknown router key 'retries'"),
+        ("router:\n  timeout: soon\n", ":2: router timeout must be a number, not 'soon'"),
+        ("router: [1]\n", ":1: router must be a mapping"),
+        ("model_list:\n  - model_name: a\n    litellm_params:\n      api_base: x\n", ":3: litellm_params.model is missing"),
+        ("model_list:\n  - model_name: a\n    litellm_params: {model: x/y}\n    input_price: -1\n",
+         ":4: a: 'input_price' must not be negative"),
+        ("model_list:\n  - model_name: a\n    litellm_params: {model: x/y}\n    model_info:\n      quality: best\n",
+         ":5: a: 'quality' must be a whole number (1 small ... 5 best), not 'best'"),
+        ("model_list:\n  - model_name: a\n    litellm_params: {model: x/y}\n    colour: red\n", ":4: unknown key(s) colour"),
+        ("model_list:\n  - model_name: a\n    litellm_params: {model: x/y}\n  - nope\n", ":4: each model_list item"),
+        ("model_list:\n  - model_name: a\n    litellm_params: {model: x/y}\n    added: 2025-13-45\n",
+         ":4: unusable YAML value: month must be in 1..12"),
     ],
 )
 def test_bad_models_yaml_names_file_and_line(tmp_path, text, where):

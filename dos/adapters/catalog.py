@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from dos.adapters import embedded
+from dos.adapters.yaml_text import bad_value_line, key_lines, line_at
 from dos.core.domain import DEFAULT_MODEL
 from dos.core.errors import InvalidConfig, StorageError, UsageError
 from dos.core.redact import redact
@@ -163,28 +164,60 @@ def template() -> str:
     return (__doc__ or "").split("models.yaml:\n", 1)[1].replace("\n    ", "\n").strip() + "\n"
 
 
-def _line_of(node: Any) -> int:
-    return node.start_mark.line + 1 if node is not None else 1
+def _entry(raw: Any, path: Path, lines: dict[str, int], prefix: str) -> ModelEntry:
+    """One `model_list` item; InvalidConfig names the line of the offending key (`prefix` is `model_list.N`)."""
+    def at(key: str = "") -> str:
+        return f"{path}:{line_at(lines, f'{prefix}.{key}' if key else prefix)}"
 
-
-def _entry(raw: Any, where: str) -> ModelEntry:
     if not isinstance(raw, dict):
-        raise InvalidConfig(f"{where}: each model_list item must be a mapping")
-    unknown = sorted(set(raw) - ENTRY_KEYS)
+        raise InvalidConfig(f"{at()}: each model_list item must be a mapping")
+    unknown = sorted(map(str, set(raw) - ENTRY_KEYS))
     if unknown:
-        raise InvalidConfig(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ENTRY_KEYS))})")
+        raise InvalidConfig(f"{at(unknown[0])}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ENTRY_KEYS))})")
     name, params = raw.get("model_name"), raw.get("litellm_params")
     if not isinstance(name, str) or not name.strip():
-        raise InvalidConfig(f"{where}: model_name is missing")
+        raise InvalidConfig(f"{at('model_name')}: model_name is missing")
     if not isinstance(params, dict) or not isinstance(params.get("model"), str):
-        raise InvalidConfig(f"{where}: litellm_params.model is missing for {name}")
-    attrs = dict(raw.get("model_info") or {}) if isinstance(raw.get("model_info"), dict) else {}
+        raise InvalidConfig(f"{at('litellm_params.model')}: litellm_params.model is missing for {name}")
+    info = raw.get("model_info")
+    if info is not None and not isinstance(info, dict):
+        raise InvalidConfig(f"{at('model_info')}: {name}: 'model_info' must be a mapping")
+    attrs = dict(info or {})
     attrs.update({k: v for k, v in raw.items() if k not in ("model_name", "litellm_params", "model_info")})
+    for key, value in attrs.items():  # each attribute alone, so the message names the line that holds it
+        if problem := _attribute_problem(str(key), value):
+            where = at(str(key)) if key in raw else at(f"model_info.{key}")
+            raise InvalidConfig(f"{where}: {name}: {problem}")
     attrs = _enrich(attrs, params["model"])
     try:
         return _make(name, params, attrs, "config")
     except (TypeError, ValueError) as exc:
-        raise InvalidConfig(f"{where}: {name}: {exc}") from None
+        raise InvalidConfig(f"{at()}: {name}: {exc}") from None
+
+
+def _attribute_problem(key: str, value: Any) -> str | None:
+    """Why a DOS attribute of a model entry is unusable (None when it is fine or not a DOS attribute)."""
+    if value is None:
+        return None
+    try:
+        if key in ("input_price", "output_price"):
+            _price(value, key)
+        elif key in ("capabilities", "tags"):
+            _names(value, key)
+        elif key == "sovereignty" and not isinstance(value, str):
+            return "'sovereignty' must be a name such as local, eu, us, cn"
+        elif key in ("quality", "context_window") and (isinstance(value, bool) or int(value) != float(value)):
+            raise ValueError
+        elif key == "latency_s" and (isinstance(value, bool) or float(value) < 0):
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith("'"):
+            return str(exc)
+        wanted = {"quality": "a whole number (1 small ... 5 best)", "context_window": "a whole number of tokens",
+                  "latency_s": "a number of seconds", "input_price": "a number (USD per million tokens)",
+                  "output_price": "a number (USD per million tokens)"}.get(key, "valid")
+        return f"'{key}' must be {wanted}, not {value!r}"
+    return None
 
 
 def _names(value: Any, what: str) -> frozenset[str]:
@@ -249,35 +282,44 @@ def load_file(path: Path) -> tuple[dict[str, Any], list[ModelEntry]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidConfig(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date with no such month
+        raise InvalidConfig(f"{path}:{bad_value_line(node)}: unusable YAML value: {str(exc)[:120]}") from None
     if data is None:
         return {}, []
     if not isinstance(data, dict):
         raise InvalidConfig(f"{path}:1: must be a mapping with a model_list")
-    lines = {str(k.value): _line_of(k) for k, _ in node.value} if hasattr(node, "value") else {}
-    items_nodes = next((v.value for k, v in node.value if k.value == "model_list" and hasattr(v, "value")), [])
-    unknown = sorted(set(data) - TOP_KEYS)
+    lines = key_lines(node)
+    unknown = sorted(map(str, set(data) - TOP_KEYS))
     if unknown:
         raise InvalidConfig(f"{path}:{lines.get(unknown[0], 1)}: unknown key '{unknown[0]}' (known: {', '.join(sorted(TOP_KEYS))})")
     raw_list = data.get("model_list") or []
     if not isinstance(raw_list, list):
         raise InvalidConfig(f"{path}:{lines.get('model_list', 1)}: model_list must be a list")
-    entries = []
-    for i, raw in enumerate(raw_list):
-        line = _line_of(items_nodes[i]) if i < len(items_nodes) and not isinstance(items_nodes, str) else 1
-        entries.append(_entry(raw, f"{path}:{line}"))
+    entries = [_entry(raw, path, lines, f"model_list.{i}") for i, raw in enumerate(raw_list)]
     settings: dict[str, Any] = {}
-    try:
-        settings["route"] = constraints_from(data.get("route"), f"{path}:{lines.get('route', 1)}")
-    except UsageError as exc:
-        raise InvalidConfig(exc.message) from None
-    router = dict(ROUTER_DEFAULTS)
-    for key, value in (data.get("router") or {}).items():
-        if key not in ROUTER_KEYS:
-            raise InvalidConfig(f"{path}:{lines.get('router', 1)}: unknown router key '{key}' (known: {', '.join(ROUTER_KEYS)})")
+    route = data.get("route")
+    if route is not None and not isinstance(route, dict):
+        raise InvalidConfig(f"{path}:{lines.get('route', 1)}: route must be a mapping such as {{sovereignty: [local]}}")
+    for key, value in (route or {}).items():  # one key at a time: the message names its line
         try:
+            constraints_from({key: value}, f"{path}:{line_at(lines, f'route.{key}')}: route")
+        except UsageError as exc:
+            raise InvalidConfig(exc.message) from None
+    settings["route"] = constraints_from(route, f"{path}: route")
+    router = dict(ROUTER_DEFAULTS)
+    raw_router = data.get("router") or {}
+    if not isinstance(raw_router, dict):
+        raise InvalidConfig(f"{path}:{lines.get('router', 1)}: router must be a mapping such as {{num_retries: 1}}")
+    for key, value in raw_router.items():
+        at = f"{path}:{line_at(lines, f'router.{key}')}"
+        if key not in ROUTER_KEYS:
+            raise InvalidConfig(f"{at}: unknown router key '{key}' (known: {', '.join(ROUTER_KEYS)})")
+        try:
+            if isinstance(value, bool):
+                raise TypeError
             router[key] = ROUTER_KEYS[key](value)
         except (TypeError, ValueError):
-            raise InvalidConfig(f"{path}:{lines.get('router', 1)}: router {key} must be a number") from None
+            raise InvalidConfig(f"{at}: router {key} must be a number, not {value!r}") from None
     settings["router"] = router
     discover = data.get("discover") or {}
     if not isinstance(discover, dict):

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from dos.adapters.yaml_text import bad_value_line
 from dos.core.config import SETTINGS, check, defaults
 from dos.core.errors import InvalidConfig
 
@@ -54,8 +55,8 @@ def problems(text: str, path: Path) -> tuple[dict[str, Any], list[str]]:
         try:
             key = yaml.safe_load(yaml.serialize(key_node))
             value = yaml.safe_load(yaml.serialize(value_node))
-        except yaml.YAMLError as exc:
-            found.append(f"{path}:{line}: {exc}")
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. 2025-13-45: no such month
+            found.append(f"{path}:{bad_value_line(value_node)}: unusable value for '{key_node.value}': {exc}")
             continue
         reason = check(str(key), value)
         if reason:

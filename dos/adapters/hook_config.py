@@ -122,21 +122,26 @@ class HookConfig:
         env = (("CLAUDE_PLUGIN_ROOT", str(root)), ("DOS_PACK_ROOT", str(root)))
         scope = "" if pack.kind == "claude-plugin" else f"^{re.escape(pack.name)}$"  # plugins' hooks are global
         blocks: list[tuple[Any, str, dict[str, int], str]] = []  # (block, file, its key lines, the block's path)
-        if isinstance(pack.hooks, dict):
-            manifest, prefix = _inline_origin(pack)
-            blocks.append((pack.hooks, str(manifest), _lines_of(manifest), prefix))
-        elif isinstance(pack.hooks, (list, tuple)):
-            for rel in pack.hooks:
-                file = root / rel
-                try:
-                    if file.suffix == ".json":
-                        data, lines = load_json_file(file)
-                    else:
-                        doc = load_yaml_file(file)
-                        data, lines = doc.data, doc.lines
-                except InvalidSkill as exc:
-                    return [], [f"pack {pack.name}: {exc.message}; its hooks are skipped"]
-                blocks.append((data, str(file), lines, ""))
+        files: list[tuple[Path, str]] = []  # (file, the block's key path in it)
+        if pack.kind == "claude-plugin" and pack.hooks:  # read again from the plugin's own files, for their lines
+            files = plugin_files(root, "hooks", "hooks/hooks.json")
+        if not files and isinstance(pack.hooks, dict):
+            manifest = root / ("pack.yaml" if pack.kind != "claude-plugin" else ".claude-plugin/plugin.json")
+            blocks.append((pack.hooks, str(manifest), _lines_of(manifest), "hooks"))
+        elif not files and isinstance(pack.hooks, (list, tuple)):
+            files = [(root / rel, "") for rel in pack.hooks]
+        for file, prefix in files:
+            try:
+                if file.suffix == ".json":
+                    data, lines = load_json_file(file)
+                else:
+                    doc = load_yaml_file(file)
+                    data, lines = doc.data, doc.lines
+            except InvalidSkill as exc:
+                return [], [f"pack {pack.name}: {exc.message}; its hooks are skipped"]
+            if prefix:
+                data = data.get(prefix) if isinstance(data, dict) else None
+            blocks.append((data, str(file), lines, prefix))
         specs: list[HookSpec] = []
         problems: list[str] = []
         for block, where, lines, prefix in blocks:
@@ -218,12 +223,15 @@ def _lines_of(path: Path) -> dict[str, int]:
         return {}
 
 
-def _inline_origin(pack: Pack) -> tuple[Path, str]:
-    """The file that declares a pack's inline hooks, and the key path of the block in it."""
-    root = Path(pack.path)
-    if pack.kind != "claude-plugin":
-        return root / "pack.yaml", "hooks"
-    return root / ".claude-plugin" / "plugin.json", "hooks"
+def plugin_files(root: Path, key: str, default: str) -> list[tuple[Path, str]]:
+    """The files a Claude Code plugin declares `key` in (see dos.adapters.plugin_import.component_files)."""
+    from dos.adapters.plugin_import import MANIFEST, component_files, read_json
+
+    try:
+        manifest = read_json(root / MANIFEST)
+    except InvalidSkill:
+        return []
+    return component_files(root, manifest.get(key) if isinstance(manifest, dict) else None, key, default)
 
 
 def parse_block(block: Any, where: str, lines: dict[str, int] | None = None, prefix: str = "", *, base: Path,

@@ -15,15 +15,15 @@ problem line and that server is skipped. Nothing here imports the MCP SDK.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dos.adapters.yaml_text import load_yaml_file, read_text
+from dos.adapters.json_text import load_json_file
+from dos.adapters.yaml_text import line_at, load_yaml_file
 from dos.core.errors import InvalidConfig, InvalidSkill
 from dos.core.skill_rules import Pack
 from dos.core.tools import DEFAULT_TIMEOUT_S, ServerSpec, name_problem
@@ -58,24 +58,24 @@ class McpConfig:
                 ("user", self.config_dir / USER_FILE)]
 
     def load(self) -> tuple[list[ServerSpec], list[str]]:
-        found: list[tuple[str, dict[str, Any]]] = []  # (origin, servers mapping)
+        found: list[Declared] = []
         packs: dict[str, str] = {}  # origin -> the pack that declared it
         problems: list[str] = []
         for label, path in self.files():
             if path.is_file():
-                found.append((str(path), self._file(path, strict=label != "claude", problems=problems)))
+                found.append(self._file(path, strict=label != "claude", problems=problems))
         for pack in self.packs:
             declared = self._pack(pack, problems)
-            packs |= {origin: pack.name for origin, _ in declared}
+            packs |= {d.origin: pack.name for d in declared}
             found += declared
         servers: list[ServerSpec] = []
-        for origin, mapping in found:
-            for name, entry in mapping.items():
-                spec = self._server(str(name), entry, origin, problems)
+        for d in found:
+            for name, entry in d.servers.items():
+                spec = self._server(str(name), entry, d, problems)
                 if spec is None:
                     continue
-                if origin in packs:
-                    spec = replace(spec, pack=packs[origin])
+                if d.origin in packs:
+                    spec = replace(spec, pack=packs[d.origin])
                 if any(s.name == spec.name for s in servers):
                     continue  # the first declaration wins (project over user over packs)
                 servers.append(spec)
@@ -83,60 +83,77 @@ class McpConfig:
 
     # -- sources
 
-    def _file(self, path: Path, strict: bool, problems: list[str]) -> dict[str, Any]:
+    def _file(self, path: Path, strict: bool, problems: list[str], flat: bool = False) -> Declared:
         try:
             if path.suffix == ".json":
-                try:
-                    data = json.loads(read_text(path))
-                except ValueError as exc:
-                    raise InvalidSkill(f"{path}:{getattr(exc, 'lineno', 1)}: broken JSON: "
-                                       f"{getattr(exc, 'msg', exc)}") from None
+                data, lines = load_json_file(path)
             else:
-                data = load_yaml_file(path).data
+                doc = load_yaml_file(path)
+                data, lines = doc.data, doc.lines
         except InvalidSkill as exc:
             if strict:
                 raise InvalidConfig(exc.message) from None
             problems.append(exc.message)
-            return {}
+            return Declared(str(path))
         if data is None:
-            return {}
+            return Declared(str(path))
         if not isinstance(data, dict):
             if strict:
                 raise InvalidConfig(f"{path}:1: must be a mapping with a 'mcpServers' (or 'servers') key")
             problems.append(f"{path}:1: must be a mapping with a 'mcpServers' key")
-            return {}
-        return self._servers_of(data, str(path), problems)
+            return Declared(str(path))
+        return self._servers_of(data, Declared(str(path), lines=lines), problems, flat)
 
-    def _servers_of(self, data: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
-        mapping = data.get("mcpServers", data.get("servers"))
+    def _servers_of(self, data: dict[str, Any], where: Declared, problems: list[str], flat: bool = False) -> Declared:
+        """The servers mapping under `mcpServers` (or `servers`); `flat`: a plugin file may be the mapping itself."""
+        key = "mcpServers" if "mcpServers" in data else "servers"
+        mapping = data.get(key)
+        declared = replace(where, prefix=_join(where.prefix, key))
+        if mapping is None and flat:
+            return replace(where, servers=data)
         if mapping is None:
             if data:
-                problems.append(f"{where}: no 'mcpServers' (or 'servers') mapping")
-            return {}
+                problems.append(f"{where.at()}: no 'mcpServers' (or 'servers') mapping")
+            return where
         if not isinstance(mapping, dict):
-            problems.append(f"{where}: 'mcpServers' must be a mapping of server names")
-            return {}
-        return mapping
+            problems.append(f"{declared.at()}: '{key}' must be a mapping of server names")
+            return where
+        return replace(declared, servers=mapping)
 
-    def _pack(self, pack: Pack, problems: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    def _pack(self, pack: Pack, problems: list[str]) -> list[Declared]:
         root = Path(pack.path)
         value = pack.mcp
         if not value:
             return []
+        if pack.kind == "claude-plugin":  # read again from the plugin's own files, for their lines
+            from dos.adapters.hook_config import plugin_files
+
+            out = []
+            for path, prefix in plugin_files(root, "mcpServers", ".mcp.json"):  # plugin.json itself, or .mcp.json
+                declared = self._file(path, strict=False, problems=problems, flat=not prefix)
+                out.append(replace(declared, servers=self._with_root(declared.servers, root)))
+            if out:
+                return out
         if isinstance(value, dict):
-            servers = value.get("mcpServers", value.get("servers", value))
-            origin = f"{root}/{'pack.yaml' if pack.kind != 'claude-plugin' else '.mcp.json'}"
+            inner = "mcpServers" if "mcpServers" in value else "servers" if "servers" in value else ""
+            servers = value.get(inner) if inner else value
+            plugin = pack.kind == "claude-plugin"
+            origin = root / (".claude-plugin/plugin.json" if plugin else "pack.yaml")
+            where = Declared(str(origin), lines=_lines_of(origin), prefix="mcpServers" if plugin else _join("mcp", inner))
             if not isinstance(servers, dict):
-                problems.append(f"{origin}: 'mcp' must map server names to servers")
+                problems.append(f"{where.at()}: 'mcp' must map server names to servers")
                 return []
-            return [(origin, self._with_root(servers, root))]
+            return [replace(where, servers=self._with_root(servers, root))]
         out = []
-        for rel in value if isinstance(value, (list, tuple)) else [value]:
+        lines = _lines_of(root / "pack.yaml")
+        for i, rel in enumerate(value if isinstance(value, (list, tuple)) else [value]):
             path = root / str(rel)
             if path.is_file():
-                out.append((str(path), self._with_root(self._file(path, strict=False, problems=problems), root)))
+                declared = self._file(path, strict=False, problems=problems)
+                out.append(replace(declared, servers=self._with_root(declared.servers, root)))
             else:
-                problems.append(f"{root}/pack.yaml: mcp file '{rel}' not found")
+                line = line_at(lines, f"mcp.{i}" if isinstance(value, (list, tuple)) else "mcp")
+                problems.append(f"{root}/pack.yaml:{line}: mcp file '{rel}' not found")
         return out
 
     @staticmethod
@@ -157,35 +174,39 @@ class McpConfig:
     def _expand(self, value: Any) -> str:
         return _VAR.sub(lambda m: self.environ(m.group(1)) or (m.group(2) or ""), str(value))
 
-    def _server(self, name: str, entry: Any, origin: str, problems: list[str]) -> ServerSpec | None:
-        where = f"{origin}: server '{name[:40]}'"
+    def _server(self, name: str, entry: Any, declared: Declared, problems: list[str]) -> ServerSpec | None:
+        origin = declared.origin
+
+        def at(key: str = "") -> str:  # file:line of this server's entry, or of one of its keys
+            return f"{declared.at(name, key) if key else declared.at(name)}: server '{name[:40]}'"
+
         if problem := name_problem(name):
-            problems.append(f"{origin}: {problem}")
+            problems.append(f"{declared.at(name)}: {problem}")
             return None
         if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a mapping (command/args/env or type/url/headers)")
+            problems.append(f"{at()}: must be a mapping (command/args/env or type/url/headers)")
             return None
         if entry.get("disabled") is True:
             return None
         kind = str(entry.get("type") or ("http" if "url" in entry else "stdio"))
         timeout = entry.get("timeout", DEFAULT_TIMEOUT_S)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
-            problems.append(f"{where}: 'timeout' must be seconds (0-3600)")
+            problems.append(f"{at('timeout')}: 'timeout' must be seconds (0-3600)")
             return None
         if kind == "stdio":
             unknown = sorted(set(map(str, entry)) - STDIO_KEYS)
             command, args, env = entry.get("command"), entry.get("args", []), entry.get("env", {})
             if not isinstance(command, str) or not command.strip():
-                problems.append(f"{where}: 'command' must be a non-empty string")
+                problems.append(f"{at('command')}: 'command' must be a non-empty string")
                 return None
             if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
-                problems.append(f"{where}: 'args' must be a list of strings")
+                problems.append(f"{at('args')}: 'args' must be a list of strings")
                 return None
             if not isinstance(env, dict):
-                problems.append(f"{where}: 'env' must be a mapping")
+                problems.append(f"{at('env')}: 'env' must be a mapping")
                 return None
             if unknown:
-                problems.append(f"{where}: unknown key(s) {', '.join(unknown)[:80]} (ignored)")
+                problems.append(f"{at(unknown[0])}: unknown key(s) {', '.join(unknown)[:80]} (ignored)")
             cwd = entry.get("cwd")
             return ServerSpec(
                 name=name, transport="stdio", origin=origin, command=self._expand(command),
@@ -195,16 +216,41 @@ class McpConfig:
         if kind in HTTP_TYPES:
             url, headers = entry.get("url"), entry.get("headers", {})
             if not isinstance(url, str) or not url.startswith(("http://", "https://", "${")):
-                problems.append(f"{where}: 'url' must be an http(s) URL")
+                problems.append(f"{at('url')}: 'url' must be an http(s) URL")
                 return None
             if not isinstance(headers, dict):
-                problems.append(f"{where}: 'headers' must be a mapping")
+                problems.append(f"{at('headers')}: 'headers' must be a mapping")
                 return None
             unknown = sorted(set(map(str, entry)) - HTTP_KEYS)
             if unknown:
-                problems.append(f"{where}: unknown key(s) {', '.join(unknown)[:80]} (ignored)")
+                problems.append(f"{at(unknown[0])}: unknown key(s) {', '.join(unknown)[:80]} (ignored)")
             return ServerSpec(name=name, transport="http", origin=origin, url=self._expand(url),
                               headers=tuple((str(k), self._expand(v)) for k, v in headers.items()),
                               timeout=float(timeout))
-        problems.append(f"{where}: transport '{kind[:20]}' is not supported (stdio or http)")
+        problems.append(f"{at('type')}: transport '{kind[:20]}' is not supported (stdio or http)")
         return None
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Servers as one file declares them: the file, its key lines, and the key path of the servers mapping."""
+
+    origin: str
+    servers: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    prefix: str = ""
+
+    def at(self, *keys: str) -> str:
+        """`file:line` of a key under the servers mapping (the nearest one recorded)."""
+        return f"{self.origin}:{line_at(self.lines, _join(self.prefix, *keys))}"
+
+
+def _join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)
+
+
+def _lines_of(path: Path) -> dict[str, int]:
+    try:
+        return (load_json_file(path)[1] if path.suffix == ".json" else load_yaml_file(path).lines) if path.is_file() else {}
+    except InvalidSkill:
+        return {}

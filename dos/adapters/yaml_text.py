@@ -51,6 +51,7 @@ def parse_yaml(text: str, where: str, first_line: int = 1) -> tuple[Any, dict[st
     if len(text.encode("utf-8", "replace")) > MAX_YAML_BYTES:
         raise InvalidSkill(f"{where}:{first_line}: YAML is too large (the limit is {MAX_YAML_BYTES} bytes)")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    node = None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -63,10 +64,15 @@ def parse_yaml(text: str, where: str, first_line: int = 1) -> tuple[Any, dict[st
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InvalidSkill(f"{where}:{line}: broken YAML: {problem}") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise InvalidSkill(f"{where}:{first_line}: unusable YAML value: {str(exc)[:120]}") from None
+        line = bad_value_line(node, first_line) if node is not None else first_line
+        raise InvalidSkill(f"{where}:{line}: unusable YAML value: {str(exc)[:120]}") from None
     finally:
         loader.dispose()
-    return plain(data, where, first_line), key_lines(node, first_line)
+    try:
+        clean = plain(data, where, first_line)
+    except InvalidSkill:  # !!binary, !!set...: found again, with its line (only now: walking costs time)
+        clean = plain(data, where, bad_value_line(node, first_line))
+    return clean, key_lines(node, first_line)
 
 
 def key_lines(node: Any, first_line: int = 1) -> dict[str, int]:
@@ -93,6 +99,32 @@ def key_lines(node: Any, first_line: int = 1) -> dict[str, int]:
             lines[f"{prefix}{name}"] = first_line + mark_node.start_mark.line  # a repeated key: the last, as in the data
         stack += [(value, f"{prefix}{name}.") for name, _, value in reversed(children)]
     return lines
+
+
+def bad_value_line(node: Any, first_line: int = 1) -> int:
+    """The line of the first value the safe loader cannot turn into plain data (`2025-13-45` is a timestamp
+    with no such month; `!!binary` and `!!set` are not plain data), to name where an "unusable YAML value"
+    is; `first_line` if none is found."""
+    import yaml
+
+    plain_tags = ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set", "tag:yaml.org,2002:omap",
+                  "tag:yaml.org,2002:pairs")
+    stack, seen = [node], 0
+    while stack and seen <= MAX_NODES:
+        current = stack.pop()
+        seen += 1
+        if current.tag in plain_tags:
+            return first_line + current.start_mark.line
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(current, deep=True)
+            except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+                return first_line + current.start_mark.line
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in reversed(current.value) for n in reversed(pair))
+    return first_line
 
 
 def line_at(lines: Any, path: str, default: int = 1) -> int:
