@@ -22,7 +22,8 @@ def template() -> str:
     """A fresh config.yaml: every setting at its default, each with its meaning above it."""
     lines = ["# DOS settings. `dos config set KEY VALUE` changes one; `dos config show` lists them.", ""]
     for s in SETTINGS:
-        choices = f" One of: {', '.join(s.choices)}." if s.choices else ""
+        shown = ", ".join(c or "''" for c in s.choices)  # an empty choice shows as ''
+        choices = f" One of: {shown}." if s.choices else ""
         lines += [f"# {s.help}{choices}", f"{s.key}: {_scalar(s.default)}", ""]
     return "\n".join(lines)
 
