@@ -1,4 +1,5 @@
-"""`dos chat < script.txt`: each line a turn, plain text out, one session, hooks once per chat."""
+"""`dos chat < script.txt`: each line a turn, plain text out, one session, hooks once per chat; every test runs
+twice, with the turns in this process and in the warm kernel."""
 
 from __future__ import annotations
 
@@ -6,7 +7,19 @@ import json
 
 import pytest
 
+from tests.kernel_on import kernel_on
+
 FAST = ["--temperature", "0", "--max-tokens", "8"]
+
+
+@pytest.fixture(params=["in-process", "kernel"])
+def dos(request, dos, dos_home):
+    """The conftest `dos`, and the same with the kernel on (stopped afterwards)."""
+    if request.param == "in-process":
+        yield dos
+        return
+    with kernel_on(dos, dos_home) as call:
+        yield call
 
 
 def turns(dos) -> list[dict]:
@@ -71,3 +84,11 @@ def test_session_hooks_fire_once_per_chat_and_prompt_hooks_once_per_turn(dos, do
     run = dos("chat", *FAST, input="one\n/remember a note\ntwo\n")
     assert run.code == 0, run.err
     assert log.read_text().split() == ["SessionStart", "UserPromptSubmit", "UserPromptSubmit", "SessionEnd"]
+
+
+@pytest.mark.model
+def test_a_failed_turn_says_why_and_sets_the_exit_code(dos):
+    run = dos("chat", "--sovereignty", "eu", *FAST, input="hi\n/cost\n")
+    assert run.code == 9
+    assert run.err.startswith("dos: no model satisfies the route for skill 'chat'") and run.err.count("\n") == 1
+    assert "total\t0\t" in run.out  # the session went on

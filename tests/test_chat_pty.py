@@ -1,5 +1,6 @@
 """`dos chat` end to end in a real pseudo-terminal (tmux): prompt, answer, /skill, Ctrl-C mid-answer, resize,
-a 1 MB paste, live reload of a skill, Ctrl-D; then the memory log holds every turn, the interrupted one partial."""
+a 1 MB paste, live reload of a skill, Ctrl-D; then the memory log holds every turn, the interrupted one partial.
+Each test runs with the turns in the chat's process and in the warm kernel (Ctrl-C then travels as a cancel)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlite3
 import pytest
 
 from tests.chat_tmux import Tmux, have_tmux
+from tests.kernel_on import stop_kernel
 
 pytestmark = pytest.mark.skipif(not have_tmux(), reason="needs tmux")
 PROMPT = "› "
@@ -23,6 +25,8 @@ def responses(dos_home) -> list[sqlite3.Row]:
     db.row_factory = sqlite3.Row
     try:
         return db.execute("SELECT * FROM events WHERE kind = 'response' ORDER BY seq").fetchall()
+    except sqlite3.OperationalError:  # the database is being created
+        return []
     finally:
         db.close()
 
@@ -38,9 +42,17 @@ def tmux(tmp_path):
     t.close()
 
 
+@pytest.fixture(params=["in-process", "kernel"])
+def chat_env(request, dos, dos_home):
+    """The chat's environment: DOS_HOME, and the kernel off or on (stopped afterwards)."""
+    yield {"DOS_HOME": str(dos_home), "DOS_KERNEL": "1" if request.param == "kernel" else "0"}
+    if request.param == "kernel":
+        stop_kernel(dos, dos_home)
+
+
 @pytest.mark.model
-def test_the_repl_end_to_end_in_a_pseudo_terminal(tmux, dos, dos_home, tmp_path):
-    tmux.start(["chat", "--temperature", "0", "--max-tokens", "48"], {"DOS_HOME": str(dos_home)})
+def test_the_repl_end_to_end_in_a_pseudo_terminal(tmux, dos, dos_home, tmp_path, chat_env):
+    tmux.start(["chat", "--temperature", "0", "--max-tokens", "48"], chat_env)
     tmux.wait_text(TOOLBAR, timeout=60)
 
     # a prompt and the embedded model's answer
@@ -92,6 +104,8 @@ def test_the_repl_end_to_end_in_a_pseudo_terminal(tmux, dos, dos_home, tmp_path)
     assert len({t["session_id"] for t in turns}) == 1
     assert (dos_home / "state" / "chat-history").stat().st_mode & 0o777 == 0o600
     assert "What is the capital of France?" in (dos_home / "state" / "chat-history").read_text()
+    if chat_env["DOS_KERNEL"] == "1":  # every turn, the interrupted one too, was the kernel's
+        assert json.loads(dos("kernel", "status", "--json", env={"DOS_KERNEL": "1"}).out)["served"] == 3
 
 
 def _answer_started(screen: str) -> bool:
@@ -103,11 +117,11 @@ def _answer_started(screen: str) -> bool:
 
 
 @pytest.mark.model
-def test_an_edited_skill_takes_effect_on_the_next_turn(tmux, dos_home, tmp_path):
+def test_an_edited_skill_takes_effect_on_the_next_turn(tmux, dos_home, tmp_path, chat_env):
     skill = dos_home / "data" / "skills" / "shout"
     skill.mkdir(parents=True)
     (skill / "SKILL.md").write_text("---\nname: shout\ndescription: Say it.\n---\nReply with one word.\n")
-    tmux.start(["chat", "--temperature", "0", "--max-tokens", "4"], {"DOS_HOME": str(dos_home)})
+    tmux.start(["chat", "--temperature", "0", "--max-tokens", "4"], chat_env)
     tmux.wait_text(TOOLBAR, timeout=60)
     tmux.type("/shout hi")
     wait_responses(tmux, dos_home, 1)

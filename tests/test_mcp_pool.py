@@ -17,6 +17,7 @@ import pytest
 from dos.adapters import mcp_tools
 from dos.adapters.mcp_tools import McpTools
 from dos.core.tools import ServerSpec
+from tests.kernel_on import kernel_on
 
 TIME = str(Path(sys.executable).parent / "mcp-server-time")
 FIXTURE = str(Path(__file__).with_name("mcp_fixture_server.py"))
@@ -114,20 +115,8 @@ def test_declared_servers_run_in_the_callers_folder(tmp_path, monkeypatch):
 
 @pytest.fixture
 def kdos(dos, dos_home):
-    """`dos` with the kernel on; the kernel is stopped (or killed) afterwards."""
-
-    def call(*args, **kw):
-        kw["env"] = {"DOS_KERNEL": "1"} | kw.get("env", {})
-        return dos(*args, **kw)
-
-    yield call
-    dos("kernel", "stop", env={"DOS_KERNEL": "1"})
-    pid_file = dos_home / "state" / "kernel.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
+    with kernel_on(dos, dos_home) as call:
+        yield call
 
 
 def tool_results(dos_home: Path) -> list[dict]:

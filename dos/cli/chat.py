@@ -29,15 +29,18 @@ def chat(
     no_memory: bool = NO_MEMORY,
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in memory."),
     vi: bool = typer.Option(False, "--vi", help="Vi key bindings (also: DOS_CHAT_KEYS=vi, or vi in ~/.inputrc)."),
+    no_kernel: bool = typer.Option(False, "--no-kernel", help="Run the turns in this process, not in the warm kernel."),
 ) -> None:
     from dos.cli.repl.render import Out
     from dos.cli.repl.session import ChatSession, Options
     from dos.core.errors import UsageError
+    from dos.kernel.client import enabled
 
     if resume and session:
         raise UsageError("--continue and --session cannot be used together")
     options = Options(skill=skill, model=model, prefer=prefer, sovereignty=sovereignty, max_tokens=max_tokens,
-                      temperature=temperature, recall=not no_memory, log=not no_log, resume=resume, session=session)
+                      temperature=temperature, recall=not no_memory, log=not no_log, resume=resume, session=session,
+                      kernel=not no_kernel and enabled([]))
     interactive = sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
     out = Out(rich=sys.stdout.isatty())
     chat_session = ChatSession(options, notice=out.notice)

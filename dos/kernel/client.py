@@ -98,8 +98,10 @@ def _idle_seconds() -> float:
         return 900.0
 
 
-def start(state: Path) -> bool:
-    """Start a kernel for this DOS_HOME unless one answers; wait until it is warm. True when one is up."""
+def start(state: Path, say=None) -> bool:  # (say: Callable[[str], None]; no typing import, client start-up)
+    """Start a kernel for this DOS_HOME unless one answers; wait until it is warm. True when one is up.
+    `say`: where its notices go instead of stderr, with no spinner (a REPL shows its own progress)."""
+    quiet, say = say is not None, say or notice
     state.mkdir(parents=True, exist_ok=True)
     path = socket_path(state)
     with open(state / "kernel.start.lock", "w") as lock:
@@ -108,7 +110,7 @@ def start(state: Path) -> bool:
             return True
         if path.exists() or path.is_symlink():
             if not owned_by_me(path):
-                notice(f"the kernel socket {path} belongs to another user; not using it")
+                say(f"the kernel socket {path} belongs to another user; not using it")
                 return False
             path.unlink()  # stale: nobody answers on it
         import subprocess
@@ -120,18 +122,19 @@ def start(state: Path) -> bool:
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         progress = Progress("starting the DOS kernel: LiteLLM and the model load once, later runs are fast")
+        progress.shown = progress.shown and not quiet
         while time.monotonic() < deadline:
             progress.tick()
             if proc.poll() is not None:
                 progress.done()
-                notice(f"the kernel did not start (exit {proc.returncode}; see {state / 'kernel.log'})")
+                say(f"the kernel did not start (exit {proc.returncode}; see {state / 'kernel.log'})")
                 return False
             if path.exists() and request(state, {"op": "ping"}):
                 progress.done()
                 return True
             time.sleep(0.05)
         progress.done()
-        notice(f"the kernel did not become ready in {START_TIMEOUT_S:.0f}s")
+        say(f"the kernel did not become ready in {START_TIMEOUT_S:.0f}s")
         return False
 
 

@@ -1,7 +1,8 @@
 """What the kernel and its clients agree on: where the socket is, who may talk, and the frames they send.
 
-Frames are JSON objects, one per line. Client to kernel: `{"op": "ping"|"stop"|"run"|"cancel", ...}`.
-Kernel to client: `{"o": text}` (stdout), `{"e": text}` (stderr), `{"exit": code}`, or `{"refused": reason}`.
+Frames are JSON objects, one per line. Client to kernel: `{"op": "ping"|"stop"|"run"|"turn"|"cancel", ...}`.
+Kernel to client: `{"o": text}` (stdout), `{"e": text}` (stderr), `{"exit": code}`, or `{"refused": reason}`;
+a chat `turn` also gets `{"t": text}` (the answer) and a result or error in its exit frame (dos.cli.repl.kernel).
 """
 
 from __future__ import annotations

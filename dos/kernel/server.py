@@ -165,7 +165,7 @@ class Kernel:
         elif op == "stop":
             self.stopping.set()
             send(conn, {"stopping": os.getpid()})
-        elif op == "run":
+        elif op in ("run", "turn"):
             if request.get("fingerprint") != self.fingerprint:
                 send(conn, {"refused": "version"})
                 return
@@ -192,12 +192,15 @@ class Kernel:
                     _interrupt(worker)
 
         client = streams.ClientIO(conn, base64.b64decode(request.get("stdin") or ""), request.get("ttys") or {})
-        code = 1
+        last: dict[str, Any] = {"exit": 1}
         try:
             set_client(Client(cwd=request["cwd"], scope=request["scope"], env=request.get("env") or {}))
             streams.attach(client)
             threading.Thread(target=watch_for_cancel, daemon=True).start()
-            code = self._execute(request["argv"])
+            if request["op"] == "turn":
+                last = self._turn(request["turn"], client)
+            else:
+                last = {"exit": self._execute(request["argv"])}
         finally:
             with running:
                 state["running"] = False
@@ -208,9 +211,23 @@ class Kernel:
                 self.served += 1
                 self.last_activity = time.monotonic()
         try:
-            send(conn, {"exit": code})
+            send(conn, last)
         except OSError:
             pass  # the client left
+
+    def _turn(self, payload: dict[str, Any], client: streams.ClientIO) -> dict[str, Any]:
+        """A `dos chat` turn (dos.cli.repl.kernel): the answer as `t` frames; the last frame has the result."""
+        from dos.cli.repl.kernel import serve_turn
+        from dos.core.errors import DosError
+
+        try:
+            return {"exit": 0, "result": serve_turn(payload, lambda piece: client.emit("t", piece))}
+        except KeyboardInterrupt:  # cancelled: the partial answer is in memory
+            return {"exit": 130}
+        except DosError as exc:
+            return {"exit": exc.exit_code, "error": exc.message}
+        except Exception as exc:  # a bug costs this turn, not the kernel
+            return {"exit": 1, "error": f"internal error in the kernel: {type(exc).__name__}: {exc}"}
 
     def _execute(self, argv: list[str]) -> int:
         from dos.cli.errors import guarded

@@ -1,7 +1,8 @@
 """One chat session of many turns: which skill and model are active, what the turns cost, what was said.
 
 Shared by the terminal REPL and the piped mode. It reaches the world only through `dos.bootstrap` (the Dos
-object); no UI here beyond the callbacks it is given.
+object) and, when the kernel is on, the warm kernel (dos.cli.repl.kernel), which then runs the turns; no UI here
+beyond the callbacks it is given.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Options:
     log: bool = True
     resume: bool = False  # -c: the last session of this terminal or folder
     session: str | None = None  # --session NAME
+    kernel: bool = False  # run the turns in the warm kernel
 
 
 @dataclass
@@ -93,9 +95,17 @@ class ChatSkills:
             return Skill(CHAT_SKILL, "Talk with DOS.", CHAT_BODY, "", "dos")
 
 
+def chat_runner(dos: Dos, prefer: str | None, sovereignty: str | None, hooks: ChatHooks) -> Any:
+    """A TurnRunner for chat turns: the built-in `chat` skill, and SessionStart/SessionEnd left to the chat."""
+    runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
+    runner.skills = ChatSkills(runner.skills)
+    runner.hooks = hooks
+    return runner
+
+
 class WarmUp:
-    """LiteLLM imported and the embedded model loaded in a background thread, started with the REPL, so the
-    first turn finds them ready. A failure here is left for the turn itself to report."""
+    """LiteLLM imported and the embedded model loaded (or the kernel started) in a background thread, started
+    with the REPL, so the first turn finds them ready. A failure here is left for the turn itself to report."""
 
     def __init__(self, target: Callable[[], None] | None = None):
         self._target = target
@@ -143,6 +153,12 @@ class ChatSession:
         self.totals = Totals()
         self.transcript: list[Said] = []
         self.last_model: str | None = None  # the model that served the last turn
+        self.kernel: Any = None  # dos.cli.repl.kernel.KernelTurns while turns go to the kernel
+        if options.kernel:
+            from dos.cli.repl.kernel import KernelTurns
+
+            self.kernel = KernelTurns(self.dos.paths.state)
+        self._unsaid = ""  # why turns left the kernel, for the next turn to say
         self.warm = WarmUp(self._warm_up)
         self._runner: Any = None
         self._hooks: ChatHooks | None = None
@@ -228,10 +244,16 @@ class ChatSession:
         return next((e.sovereignty for e in entries if e.name == model), None)
 
     def _warm_up(self) -> None:
-        """`warm_up()`: LiteLLM imported, the embedded model loaded and primed with one token through the
-        router (its first call does a lazy set-up: 2.5 s of the first turn, measured; docs/benchmarks.md)."""
+        """The kernel started (or found running); without it, `warm_up()` here: LiteLLM imported, the embedded
+        model loaded and primed with one token through the router (its first call does a lazy set-up: 2.5 s of
+        the first turn, measured; docs/benchmarks.md)."""
         from dos.bootstrap import warm_up
 
+        if self.kernel is not None:
+            if self.kernel.start():
+                return
+            self._unsaid = f"{self.kernel.problem}; running in this process"
+            self.kernel = None
         warm_up()
 
     # -- reload
@@ -260,10 +282,7 @@ class ChatSession:
 
     def runner(self) -> Any:
         if self._runner is None:
-            runner = self.dos.turn_runner(prefer=self.options.prefer, sovereignty=self.options.sovereignty)
-            runner.skills = ChatSkills(runner.skills)
-            runner.hooks = self._chat_hooks()
-            self._runner = runner
+            self._runner = chat_runner(self.dos, self.options.prefer, self.options.sovereignty, self._chat_hooks())
         return self._runner
 
     def turn(self, text: str, skill: str | None = None, on_text: Callable[[str], None] = lambda _: None) -> TurnResult:
@@ -272,11 +291,13 @@ class ChatSession:
         if not self.started:
             self.start()
         name = skill or self.skill
-        runner = self.runner()
-        request = TurnRequest(skill=name, text=text, model=self.model, max_tokens=self.options.max_tokens,
-                              temperature=self.options.temperature, log=self.options.log,
-                              session_id=self.session_id, recall=self.options.recall, scope=self.scope)
+        request = dict(skill=name, text=text, model=self.model, max_tokens=self.options.max_tokens,
+                       temperature=self.options.temperature, log=self.options.log, session_id=self.session_id,
+                       recall=self.options.recall, scope=self.scope)
         self.warm.wait()
+        if self._unsaid:
+            self.notice(self._unsaid)
+            self._unsaid = ""
         self.transcript.append(Said("user", text, name))
         parts: list[str] = []
 
@@ -284,8 +305,13 @@ class ChatSession:
             parts.append(piece)
             on_text(piece)
 
+        def again() -> None:  # the kernel died mid-answer: the answer starts over, in this process
+            if parts:
+                parts.clear()
+                on_text("\n\n")
+
         try:
-            result = runner.run(request, on_text=collect)
+            result = self._run(request, collect, again)
         except BaseException:
             if parts:
                 self.transcript.append(Said("assistant", "".join(parts), name, self.model or "", partial=True))
@@ -294,6 +320,24 @@ class ChatSession:
         self.last_model = result.model
         self.transcript.append(Said("assistant", result.text, result.skill, result.model))
         return result
+
+    def _run(self, request: dict[str, Any], on_text: Callable[[str], None], again: Callable[[], None]) -> TurnResult:
+        """The turn in the kernel if it is on; else, or if the kernel is lost, in this process."""
+        if self.kernel is not None:
+            from dos.cli.repl.kernel import KernelGone
+
+            hooks = self._chat_hooks()
+            payload = {"request": request, "prefer": self.options.prefer, "sovereignty": self.options.sovereignty,
+                       "context": hooks.context, "stopped": hooks.stopped, "stop_reason": hooks.stop_reason}
+            try:
+                return self.kernel.turn(payload, self.scope, on_text)
+            except KernelGone as gone:
+                self.notice(f"{gone}; running in this process")
+                self.kernel = None
+                again()
+                self.warm = WarmUp(self._warm_up).start()
+                self.warm.wait()
+        return self.runner().run(TurnRequest(**request), on_text=on_text)
 
     @property
     def last_answer(self) -> str | None:
