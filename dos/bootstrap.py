@@ -143,7 +143,7 @@ class Dos:
         """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""
         from dos.adapters.router_tools import RouterTools
 
-        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router)
+        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router, self.spending)
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, None, self.memory, SystemClock(),

@@ -22,12 +22,14 @@ def explain(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Pin a model, as `dos run --model`."),
     prefer: Optional[str] = typer.Option(None, "--prefer", help="local-first, cheapest, best or fastest."),
     sovereignty: Optional[str] = typer.Option(None, "--sovereignty", help="Allowed classes, e.g. local,eu."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Output cap for the budget check, as `dos run --max-tokens`."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
-    """Candidates, kept/removed with reasons, final order (no model is called; exits 9 if nothing is left).
+    """Candidates, kept/removed with reasons (budgets too), final order (no model is called; exits 9 if nothing is
+    left, 14 if budgets leave nothing).
     Example: dos route explain summarize --prefer cheapest"""
     found, decision = build().router_tools().explain(
-        skill, {"model": model, "prefer": prefer, "sovereignty": sovereignty})
+        skill, {"model": model, "prefer": prefer, "sovereignty": sovereignty}, max_tokens)
     info = decision.describe() | {"skill": found.name}
     if json_out:
         print_json(info)
