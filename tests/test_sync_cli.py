@@ -260,3 +260,21 @@ def test_a_file_deleted_in_a_target_is_drift_and_pull_deletes_it_in_the_source(s
     assert json.loads(r.out)["removed"] == ["references/notes.md"]
     assert not (setup["src"] / "references" / "notes.md").exists() and (setup["src"] / "SKILL.md").is_file()
     assert statuses(sync)["shared"]["mine"] == "in step"
+
+
+def test_plugin_commands_are_named_once_and_only_for_targets_that_want_them(sync, dos, dos_home, tmp_path):
+    from skillfiles import write_plugin
+
+    assert dos("packs", "install", str(write_plugin(tmp_path))).code == 0
+    (dos_home / "config").mkdir(parents=True, exist_ok=True)
+    (dos_home / "config" / "sync.yaml").write_text(
+        f"targets:\n  - {{name: a, kind: folder, path: {tmp_path / 'a'}}}\n"
+        f"  - {{name: b, kind: folder, path: {tmp_path / 'b'}}}\n"
+        f"  - {{name: users, kind: folder, path: {tmp_path / 'c'}, packs: [user]}}\n")
+    everything = sync("push")
+    assert everything.code == 0, everything.err
+    lines = [ln for ln in everything.err.splitlines() if "Claude Code command" in ln]
+    assert lines == ["dos: 3 Claude Code commands from pack:cc-plugin (fix-typos, say-hi, undo) are not skill "
+                     "folders: not synced"], everything.err
+    only_user = sync("push", "users")
+    assert only_user.code == 0 and "Claude Code command" not in only_user.err

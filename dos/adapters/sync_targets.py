@@ -219,19 +219,33 @@ class SyncTargets:
 
     # --- the source ------------------------------------------------------------------------------------
 
-    def source(self) -> tuple[dict[str, SourceSkill], list[str]]:
-        """The skills DOS resolves (winners only), and notes about the ones that cannot be synced."""
+    def source(self) -> tuple[dict[str, SourceSkill], list[SourceSkill]]:
+        """The skills DOS resolves (winners only), and the Claude Code commands among them, which are files, not
+        skill folders, and are not synced."""
         out: dict[str, SourceSkill] = {}
-        notes: list[str] = []
+        commands: list[SourceSkill] = []
         for e in self.skills.entries():
             if e.shadowed_by is not None:
                 continue
-            if e.source.kind != "skill":
-                notes.append(f"{e.name}: a Claude Code command from {e.source.label}, not a skill folder: not synced")
-                continue
             origin = e.source.pack.name if e.source.pack else e.source.label
-            out[e.name] = SourceSkill(e.name, origin, e.source.label, e.path.parent)
-        return out, notes
+            found = SourceSkill(e.name, origin, e.source.label, e.path.parent)
+            if e.source.kind != "skill":
+                commands.append(found)
+            else:
+                out[e.name] = found
+        return out, commands
+
+    @staticmethod
+    def unsynced(spec: TargetSpec, commands: list[SourceSkill]) -> list[str]:
+        """One line per source of the commands this target would want but cannot get."""
+        by_source: dict[str, list[str]] = {}
+        for c in commands:
+            if spec.wants(c.name, c.origin):
+                by_source.setdefault(c.label, []).append(c.name)
+        return [f"{len(names)} Claude Code command{'s' if len(names) > 1 else ''} from {label} "
+                f"({', '.join(sorted(names))}) {'are not skill folders' if len(names) > 1 else 'is not a skill folder'}"
+                ": not synced"
+                for label, names in by_source.items()]
 
     def wanted(self, spec: TargetSpec, source: dict[str, SourceSkill]) -> dict[str, SourceSkill]:
         return {n: s for n, s in source.items() if spec.wants(n, s.origin)}
@@ -286,29 +300,30 @@ class SyncTargets:
 
     def status(self, names: Iterable[str] = ()) -> list[TargetReport]:
         specs = self.resolve(names)
-        source, notes = self.source()
+        source, commands = self.source()
         reports = []
         for spec in specs:
             try:
                 report = self._plan(spec, source, False)[0]
             except (StorageError, OSError) as exc:
                 report = TargetReport(spec, self.path_of(spec), error=_reason(exc))
-            report.warnings = notes
+            report.warnings = self.unsynced(spec, commands)
             reports.append(report)
         return reports
 
     def sync(self, names: Iterable[str] = (), dry_run: bool = False, force: bool = False,
              specs: list[TargetSpec] | None = None) -> list[TargetReport]:
         specs = specs if specs is not None else self.resolve(names)
-        source, notes = self.source()
+        source, commands = self.source()
         reports = []
         for spec in specs:
             try:
                 report, src, tgt = self._plan(spec, source, force)
             except (StorageError, OSError) as exc:
-                reports.append(TargetReport(spec, self.path_of(spec), error=_reason(exc), warnings=notes))
+                reports.append(TargetReport(spec, self.path_of(spec), error=_reason(exc),
+                                            warnings=self.unsynced(spec, commands)))
                 continue
-            report.warnings = notes
+            report.warnings = self.unsynced(spec, commands)
             if dry_run:
                 report.diffs = [self._diff(p, spec, src, tgt) for p in report.changes]
             else:

@@ -86,7 +86,7 @@ def _summary(report: Any, dry_run: bool) -> str:
 def _render(reports: list[Any], dry_run: bool) -> list[Any]:
     """Print each target's outcome; return the failed ones."""
     failed = []
-    for note in reports[0].warnings if reports else []:
+    for note in dict.fromkeys(w for r in reports for w in r.warnings):  # each once, whichever targets it concerns
         _err(note)
     for r in reports:
         if r.error:
