@@ -91,12 +91,17 @@ def grant(
     if micro == 0:
         raise UsageError("a grant must be more than 0 credits")
     ledger = build().ledger
-    entry = ledger.grant(micro, note=note, key=key)
+    _written(ledger, ledger.grant(micro, note=note, key=key), json_out, "granted", "credits")
+
+
+def _written(ledger: Any, entry: dict[str, Any], json_out: bool, verb: str, what: str) -> None:
+    """Report an entry just written (or found already written under its --key), with the balance after it."""
     if json_out:
         print_json(entry | {"balance": ledger.balance()})
         return
-    done = "granted" if entry["written"] else "already granted (same --key), not added again:"
-    sys.stdout.write(f"{done} {format_amount(entry['amount'])} credits; balance {format_amount(ledger.balance())}\n")
+    done = verb if entry["written"] else f"already {verb} (same --key), not added again:"
+    amount = format_amount(entry["amount"], sign=entry["kind"] == "adjust")
+    sys.stdout.write(f"{done} {amount} {what}; balance {format_amount(ledger.balance())}\n")
 
 
 @app.command("refund")
@@ -110,12 +115,7 @@ def refund(
     """Give back a turn's cost; its skill's, pack's and token's budgets count it.  Example: dos credits refund 01J… --note 'bad answer'"""
     ledger = build().ledger
     entry = ledger.refund(turn, parse_amount(amount) if amount is not None else None, note=note, key=key)
-    if json_out:
-        print_json(entry | {"balance": ledger.balance()})
-        return
-    done = "refunded" if entry["written"] else "already refunded (same --key), not added again:"
-    sys.stdout.write(f"{done} {format_amount(entry['amount'])} credits for turn {turn}; "
-                     f"balance {format_amount(ledger.balance())}\n")
+    _written(ledger, entry, json_out, "refunded", f"credits for turn {turn}")
 
 
 @app.command("adjust", context_settings={"ignore_unknown_options": True})  # -1.25 is an amount, not an option
@@ -130,13 +130,7 @@ def adjust(
     if micro == 0 or not note.strip():
         raise UsageError("an adjustment must be a non-zero amount with a --note saying why")
     ledger = build().ledger
-    entry = ledger.record("adjust", micro, key, note=note)
-    if json_out:
-        print_json(entry | {"balance": ledger.balance()})
-        return
-    done = "adjusted" if entry["written"] else "already adjusted (same --key), not added again:"
-    sys.stdout.write(f"{done} {format_amount(entry['amount'], sign=True)} credits; "
-                     f"balance {format_amount(ledger.balance())}\n")
+    _written(ledger, ledger.record("adjust", micro, key, note=note), json_out, "adjusted", "credits")
 
 
 def _budget_target(skill: Optional[str], pack: Optional[str], token: Optional[str] = None) -> tuple[str, str]:
