@@ -151,8 +151,12 @@ def test_cli_round_of_commands_with_json(dos):
     assert shown["current_text"] == "the cat is grey" and shown["references"][0]["kind"] == "correction"
     assert dos("memory", "retract", first["id"], "--reason", "wrong cat").code == 0
     assert json.loads(dos("memory", "search", "cat", "--json").out) == []
-    purged = dos("memory", "purge", first["id"])
+    purged = dos("memory", "purge", first["id"], "--reason", "pasted a password")
     assert purged.code == 0 and "purged" in purged.out
+    refs = json.loads(dos("memory", "show", first["id"], "--json").out)["references"]
+    assert [(r["kind"], r.get("reason") or r["text"]) for r in refs] == [
+        ("correction", "the cat is grey"), ("retraction", "wrong cat"), ("purge", "pasted a password")]
+    assert "reason: pasted a password" in dos("memory", "show", first["id"]).out
     stats = json.loads(dos("memory", "stats", "--json").out)
     assert stats["by_kind"] == {"correction": 1, "note": 1, "purge": 1, "retraction": 1} and stats["file_bytes"] > 0
     assert dos("memory", "verify").out.startswith("ok: 4 events")

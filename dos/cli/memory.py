@@ -76,7 +76,7 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a 
     memory = build().memory
     row = memory.get(ident)
     record = {k: row[k] for k in row.keys()} | {"data": json.loads(row["data"])}
-    refs = [{k: r[k] for k in ("id", "ts", "kind", "text")} for r in memory.references(row["id"])]
+    refs = [{k: r[k] for k in ("id", "ts", "kind", "text")} | _reason(r["data"]) for r in memory.references(row["id"])]
     current = memory.current(row["id"])
     record |= {"references": refs, "current_text": current["text"] if current else None}
     if json_out:
@@ -88,11 +88,18 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a 
     if record["data"]:
         typer.echo(f"{'data:':12}{json.dumps(record['data'], ensure_ascii=False)}")
     for ref in refs:
-        typer.echo(f"{ref['kind'] + ':':12}{ref['id']}  {ref['ts']}  {_excerpt(ref['text'], 80)}")
+        why = f"reason: {ref['reason']}" if ref.get("reason") else ""
+        typer.echo(f"{ref['kind'] + ':':12}{ref['id']}  {ref['ts']}  {_excerpt(ref['text'], 80) or why}")
     typer.echo("")
     typer.echo(record["text"] if record["text"] else "(no text)")
     if current and current["text"] != record["text"]:
         typer.echo(f"\ncurrent text (latest correction):\n{current['text']}")
+
+
+def _reason(data: str) -> dict[str, str]:
+    """A retraction's or purge's reason, if it gave one."""
+    reason = json.loads(data or "{}").get("reason")
+    return {"reason": reason} if reason else {}
 
 
 @app.command("search")
