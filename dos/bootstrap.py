@@ -71,7 +71,8 @@ class Dos:
         from dos.adapters.command_hooks import HookProcessRunner
 
         cwd = str(self.hook_config.project)
-        return Hooks(HookProcessRunner(self.hook_config.load, cwd=cwd), notify=_stderr_notice, cwd=cwd)
+        load = self._trust_noticed(self.hook_config.load)
+        return Hooks(HookProcessRunner(load, cwd=cwd), notify=_stderr_notice, cwd=cwd)
 
     @cached_property
     def hook_config(self) -> Any:
@@ -79,7 +80,26 @@ class Dos:
         from dos.adapters.hook_config import HookConfig
 
         project = project_dir("hooks").parent.parent  # the folder DOS runs in (the client's, under the kernel)
-        return HookConfig(self.paths.config, project, lambda: self.skills.packs.enabled(), builtin_dir("hooks"))
+        return HookConfig(self.paths.config, project, lambda: self.skills.packs.enabled(), builtin_dir("hooks"),
+                          trust=self.trust)
+
+    @cached_property
+    def trust(self) -> Any:
+        """Which project folders' hooks and MCP servers may run (dos.adapters.trust), read at each check."""
+        from dos.adapters.trust import ProjectTrust
+
+        return ProjectTrust(self.paths.config, builtin_dir("hooks"))
+
+    def _trust_noticed(self, load: Any) -> Any:
+        """`load`, plus the one line a command says about the project's untrusted files (the first load says it)."""
+        from dos.context import cwd
+
+        def loaded() -> tuple[list[Any], list[str]]:
+            found, problems = load()
+            notice = self.trust.notice(cwd())
+            return found, problems + ([notice] if notice else [])
+
+        return loaded
 
     @cached_property
     def catalog(self) -> Any:
@@ -156,13 +176,13 @@ class Dos:
         from dos.adapters.mcp_config import McpConfig
         from dos.context import cwd
 
-        return McpConfig(self.paths.config, cwd(), lambda: self.skills.packs.enabled())
+        return McpConfig(self.paths.config, cwd(), lambda: self.skills.packs.enabled(), trust=self.trust)
 
     def tool_host(self) -> Any:
         """The MCP servers' tools (dos.adapters.mcp_tools); the SDK is imported when a server is first used."""
         from dos.adapters.mcp_tools import McpTools
 
-        return McpTools(self.mcp_config.load, notify=_stderr_notice)
+        return McpTools(self._trust_noticed(self.mcp_config.load), notify=_stderr_notice)
 
     def mcp_server(self) -> Any:
         """`dos mcp serve` (dos.adapters.mcp_server): skills as MCP prompts, run_skill as a full DOS turn."""

@@ -8,8 +8,9 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 
-# Variables that change only how output looks; the kernel takes them from each request.
-DISPLAY_VARS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "DOS_DEBUG")
+# Variables that change only how output looks, and DOS_TRUST_PROJECT (trusts the project for one invocation);
+# the kernel takes them from each request, never from its own environment.
+DISPLAY_VARS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "DOS_DEBUG", "DOS_TRUST_PROJECT")
 
 
 class Client:
@@ -35,7 +36,7 @@ def cwd() -> Path:
 
 
 def getenv(name: str, default: str | None = None) -> str | None:
-    """A display variable as the client set it (other variables are the process's own)."""
+    """A display variable (or DOS_TRUST_PROJECT) as the client set it (other variables are the process's own)."""
     client = _client.get()
     if client is not None and name in DISPLAY_VARS:
         return client.env.get(name, default)

@@ -14,7 +14,7 @@ PANELS = {
     "MCP": ["mcp"],
     "Sync": ["sync"],
     "Serve": ["serve", "tokens"],
-    "System": ["config", "kernel", "doctor"],
+    "System": ["config", "kernel", "doctor", "trust"],
 }
 
 

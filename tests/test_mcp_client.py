@@ -147,6 +147,7 @@ def test_broken_crashing_and_hanging_servers_give_one_line_errors():
 def test_dos_mcp_list_and_call(dos, tmp_path):
     write_mcp_json(tmp_path, {"time": time_server(env={"SECRET_TOKEN": "hunter2-secret"}),
                               "broken": {"command": "/nonexistent/server"}})
+    assert dos("trust").code == 0
     r = dos("mcp", "list")
     assert r.code == 0, r.err
     assert "time__get_current_time" in r.out and "command not found" in r.out and "hunter2" not in r.out + r.err
@@ -162,6 +163,7 @@ def test_dos_mcp_list_and_call(dos, tmp_path):
 
 def test_dos_mcp_call_errors(dos, tmp_path):
     write_mcp_json(tmp_path, {"time": time_server(), "broken": {"command": "/nonexistent/server"}})
+    assert dos("trust").code == 0
     r = dos("mcp", "call", "broken", "x")
     assert r.code == 15 and r.err.count("\n") == 1 and "command not found" in r.err and "Traceback" not in r.err
     r = dos("mcp", "call", "time", "get_current_time", "--args", '{"timezone": "Nowhere/Nope"}')

@@ -29,7 +29,8 @@ def test_dos_run_with_tools_calls_the_time_server_on_the_embedded_model(dos, dos
     (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {
         "time": {"command": TIME, "args": []}, "broken": {"command": "/nonexistent/server"}}}))
     r = dos("run", "summarize", "--tools", "time,broken", "--tool-choice", "time__get_current_time",
-            "--temperature", "0", "--max-tokens", "16", "What time is it in UTC?", timeout=300)
+            "--temperature", "0", "--max-tokens", "16", "What time is it in UTC?", timeout=300,
+            env={"DOS_TRUST_PROJECT": "1"})
     assert r.code == 0, r.err
     assert r.out.strip()
     assert "MCP server 'broken'" in r.err and "command not found" in r.err and "Traceback" not in r.err

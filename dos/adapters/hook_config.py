@@ -14,6 +14,9 @@ with `function: module:function` (or `path/to/file.py:function`, relative to the
 A DOS hooks.yaml that is not YAML, or not a mapping, is an InvalidConfig error (a safety hook must not vanish
 silently); a bad entry anywhere, and anything wrong in a pack or in Claude's settings, is a problem line and the
 entry is skipped.
+
+The project's files (2 and 4) run only if the user trusted them (`trust`, see dos.adapters.trust); an untrusted
+one is not even read, except by `untrusted()` for `dos hooks list`.
 """
 
 from __future__ import annotations
@@ -39,11 +42,14 @@ class HookConfig:
     """Reads every hook source; `load()` gives (specs in declared order, problems)."""
 
     def __init__(self, config_dir: Path, project: Path,
-                 packs: list[Pack] | Callable[[], list[Pack]] | None = None, builtin_dir: Path | None = None):
+                 packs: list[Pack] | Callable[[], list[Pack]] | None = None, builtin_dir: Path | None = None,
+                 trust: Any = None):
+        """`trust.allows(project, file)` says whether a project file's hooks may run; None: they all may."""
         self.config_dir = config_dir
         self.project = project
         self._packs = packs
         self.builtin_dir = builtin_dir
+        self.trust = trust
 
     @property
     def packs(self) -> list[Pack]:
@@ -62,23 +68,42 @@ class HookConfig:
         return out
 
     def load(self) -> tuple[list[HookSpec], list[str]]:
+        """The hooks that may run: the user's, the project's trusted files', the packs'."""
         specs: list[HookSpec] = []
         problems: list[str] = []
         for label, path in self.files()[:2]:
-            if path.is_file():
-                s, p = self._dos_file(path)
+            if path.is_file() and self._trusted(label, path):
+                s, p = self.read(path)
                 specs += s
                 problems += p
         for pack in self.packs:
             s, p = self._pack(pack)
             specs += s
             problems += p
-        for _, path in self.files()[2:]:
-            if path.is_file():
-                s, p = self._claude_file(path)
+        for label, path in self.files()[2:]:
+            if path.is_file() and self._trusted(label, path):
+                s, p = self.read(path)
                 specs += s
                 problems += p
         return specs, problems
+
+    def untrusted(self) -> tuple[list[HookSpec], list[str]]:
+        """The hooks of the project files the user has not trusted: shown by `dos hooks list`, never run."""
+        specs: list[HookSpec] = []
+        problems: list[str] = []
+        for label, path in self.files():
+            if path.is_file() and not self._trusted(label, path):
+                s, p = self.read(path)
+                specs += s
+                problems += p
+        return specs, problems
+
+    def read(self, path: Path) -> tuple[list[HookSpec], list[str]]:
+        """The hooks one file declares: a DOS hooks.yaml, or Claude Code's settings."""
+        return self._dos_file(path) if path.name == USER_FILE else self._claude_file(path)
+
+    def _trusted(self, label: str, path: Path) -> bool:
+        return label == "user" or self.trust is None or self.trust.allows(self.project, path)
 
     # -- sources
 

@@ -11,6 +11,9 @@ use `${VAR}` and `${VAR:-default}`, expanded from the environment, as Claude Cod
 
 A DOS file that is not YAML, or not a mapping, is an InvalidConfig error; a bad server entry anywhere is a
 problem line and that server is skipped. Nothing here imports the MCP SDK.
+
+The project's files (1 and 2) count only if the user trusted them (`trust`, see dos.adapters.trust); an untrusted
+one is not even read, except by `untrusted()` for `dos mcp list`.
 """
 
 from __future__ import annotations
@@ -40,11 +43,13 @@ class McpConfig:
     """Reads every MCP source; `load()` gives (servers in precedence order, problems)."""
 
     def __init__(self, config_dir: Path, project: Path, packs: list[Pack] | Callable[[], list[Pack]] | None = None,
-                 environ: Callable[[str], str | None] = os.environ.get):
+                 environ: Callable[[str], str | None] = os.environ.get, trust: Any = None):
+        """`trust.allows(project, file)` says whether a project file's servers may start; None: they all may."""
         self.config_dir = config_dir
         self.project = project
         self._packs = packs
         self.environ = environ
+        self.trust = trust
 
     @property
     def packs(self) -> list[Pack]:
@@ -62,7 +67,7 @@ class McpConfig:
         packs: dict[str, str] = {}  # origin -> the pack that declared it
         problems: list[str] = []
         for label, path in self.files():
-            if path.is_file():
+            if path.is_file() and self._trusted(label, path):
                 found.append(self._file(path, strict=label != "claude", problems=problems))
         for pack in self.packs:
             declared = self._pack(pack, problems)
@@ -80,6 +85,28 @@ class McpConfig:
                     continue  # the first declaration wins (project over user over packs)
                 servers.append(spec)
         return servers, problems
+
+    def untrusted(self) -> tuple[list[ServerSpec], list[str]]:
+        """The servers of the project files the user has not trusted: shown by `dos mcp list`, never started."""
+        servers: list[ServerSpec] = []
+        problems: list[str] = []
+        for label, path in self.files():
+            if path.is_file() and not self._trusted(label, path):
+                found, p = self.read(path)
+                servers += [s for s in found if all(s.name != t.name for t in servers)]
+                problems += p
+        return servers, problems
+
+    def read(self, path: Path) -> tuple[list[ServerSpec], list[str]]:
+        """The servers one file declares (a `.json` file is Claude Code's, and not strict)."""
+        problems: list[str] = []
+        declared = self._file(path, strict=path.suffix != ".json", problems=problems)
+        servers = [s for name, entry in declared.servers.items()
+                   if (s := self._server(str(name), entry, declared, problems)) is not None]
+        return servers, problems
+
+    def _trusted(self, label: str, path: Path) -> bool:
+        return label == "user" or self.trust is None or self.trust.allows(self.project, path)
 
     # -- sources
 

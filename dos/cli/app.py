@@ -9,7 +9,7 @@ import typer.core
 
 from dos import __version__
 from dos.cli import chat, config, credits, doctor, kernel, mcp, memory, models, packs, route, run, serve, skills, stats
-from dos.cli import sync, tokens
+from dos.cli import sync, tokens, trust
 from dos.cli import hooks as hook_commands
 from dos.cli.errors import guarded
 
@@ -85,6 +85,8 @@ app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,
               help="The warm background process behind dos run.  Example: dos kernel status")
 app.command("doctor", rich_help_panel=SYSTEM,
             help="What DOS sees, what is broken, what to do next.  Example: dos doctor")(doctor.doctor)
+app.add_typer(trust.app, name="trust", rich_help_panel=SYSTEM,
+              short_help="Let a project folder's hooks and MCP servers run; list, revoke.  Example: dos trust")
 
 
 def run_app() -> None:

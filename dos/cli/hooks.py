@@ -33,25 +33,35 @@ def _where(s: HookSpec) -> str:
 
 @app.command("list")
 def list_hooks(json_out: bool = JSON) -> None:
-    """Show every hook, by event, and the file that declares it.  Example: dos hooks list"""
-    config = build().hook_config
+    """Show every hook, by event, and the file that declares it; a project's untrusted hooks are marked (they
+    do not run until `dos trust`).  Example: dos hooks list"""
+    dos = build()
+    config = dos.hook_config
     specs, problems = config.load()
-    files = [{"kind": kind, "path": str(path), "exists": path.is_file()} for kind, path in config.files()]
+    untrusted, more = config.untrusted()
+    problems += more
+    waiting = {str(config.project / d.rel) for d, _ in dos.trust.untrusted(config.project) if d.what == "hooks"}
+    files = [{"kind": kind, "path": str(path), "exists": path.is_file(), "trusted": str(path) not in waiting}
+             for kind, path in config.files()]
     enabled = {s.name.removeprefix("builtin:") for s in specs if s.name.startswith("builtin:")}
     builtin = [{"name": name, "event": b["event"], "enabled": name in enabled, "description": b.get("description", "")}
                for name, b in sorted(config.builtins().items())]
     if json_out:
-        print_json({"hooks": [_spec(s) for s in specs], "problems": problems, "files": files, "builtin": builtin})
+        hooks = [_spec(s) | {"trusted": True} for s in specs] + [_spec(s) | {"trusted": False} for s in untrusted]
+        print_json({"hooks": hooks, "problems": problems, "files": files, "builtin": builtin})
         return
-    if not specs:
+    if not specs and not untrusted:
         typer.echo("no hooks configured")
     for event in EVENTS:
-        mine = [s for s in specs if s.event == event]
+        mine = [(s, "") for s in specs if s.event == event] + [(s, "\tuntrusted") for s in untrusted if s.event == event]
         if mine:
             typer.echo(f"{event}:")
-        for s in mine:
-            typer.echo(f"  {s.kind}\t{short(s.label, 70)}\t{_where(s)}\t{s.timeout:g} s\t{s.origin}")
+        for s, mark in mine:
+            typer.echo(f"  {s.kind}\t{short(s.label, 70)}\t{_where(s)}\t{s.timeout:g} s\t{s.origin}{mark}")
     typer.echo("files: " + ", ".join(f"{f['path']}{'' if f['exists'] else ' (none)'}" for f in files))
+    if waiting:
+        typer.echo(f"untrusted: {', '.join(sorted(waiting))}: these hooks do not run until you trust this folder "
+                   "with `dos trust`")
     off = [b["name"] for b in builtin if not b["enabled"]]
     if off:
         typer.echo(f"built-in, off: {', '.join(off)} (turn on under `builtin:` in hooks.yaml)")

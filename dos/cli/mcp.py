@@ -20,14 +20,17 @@ def list_servers(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     offline: bool = typer.Option(False, "--no-connect", help="Show the declared servers without starting them."),
 ) -> None:
-    """Declared MCP servers, whether they start, and their tools.  Example: dos mcp list"""
+    """Declared MCP servers, whether they start, and their tools; a project's untrusted servers are listed, not
+    started (they start once you `dos trust` the folder).  Example: dos mcp list"""
     dos = build()
+    dos.trust.said = True  # this listing shows the untrusted servers itself
     host = dos.tool_host()
     try:
         servers = host.servers()
         listed = [] if offline else host.list_tools(servers)
     finally:
         host.close()
+    untrusted, problems = dos.mcp_config.untrusted()
     rows = []
     for i, server in enumerate(servers):
         found = listed[i] if listed else None
@@ -36,9 +39,16 @@ def list_servers(
             "error": found.error if found else None,
             "tools": [t.describe() for t in found.tools] if found else [],
         })
+    rows += [server.describe() | {"status": "untrusted", "error": None, "tools": []} for server in untrusted]
     if json_out:
-        print_json({"servers": rows, "problems": host.problems})
+        print_json({"servers": rows, "problems": host.problems + problems})
         return
+    for problem in problems:
+        typer.echo(f"dos: {problem}", err=True)
+    if untrusted:
+        files = ", ".join(sorted({s.origin for s in untrusted}))
+        typer.echo(f"untrusted: {files}: these servers do not start until you trust this folder with `dos trust`",
+                   err=True)
     if not rows:
         typer.echo(f"no MCP servers declared (in {WHERE})")
         return
@@ -53,7 +63,7 @@ def list_servers(
         console().print(table)
         return
     for row in rows:
-        detail = row["error"] or f"{len(row['tools'])} tool(s)"
+        detail = row["error"] or ("not started" if row["status"] == "untrusted" else f"{len(row['tools'])} tool(s)")
         typer.echo(f"{row['name']}\t{row['transport']}\t{row['status']}\t{detail}\t{row['origin']}")
         for tool in row["tools"]:
             typer.echo(f"  {tool['qualified']}\t{_short(tool['description'])}")
@@ -83,6 +93,9 @@ def call(
     try:
         servers = host.servers()
         spec = next((s for s in servers if s.name == server), None)
+        if spec is None and any(s.name == server for s in dos.mcp_config.untrusted()[0]):
+            raise UsageError(f"MCP server '{server}' is declared by this folder, which you have not trusted; "
+                             "review it with `dos mcp list`, then `dos trust`")
         if spec is None:
             names = ", ".join(s.name for s in servers) or f"none (declare them in {WHERE})"
             raise UsageError(f"unknown MCP server '{server}'; declared: {names}")
