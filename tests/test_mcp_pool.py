@@ -127,6 +127,7 @@ def tool_results(dos_home: Path) -> list[dict]:
 @pytest.mark.model
 def test_the_kernel_keeps_the_time_server_across_turns_and_restarts_it_after_a_crash(kdos, dos_home, tmp_path):
     (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"time": {"command": TIME, "args": []}}}))
+    assert kdos("trust").code == 0
     turn = ["run", "summarize", "--tools", "time", "--tool-choice", "time__get_current_time", "--temperature", "0",
             "--max-tokens", "24", "What time is it in UTC?"]
 
