@@ -212,6 +212,14 @@ def _stderr_notice(message: str) -> None:
     sys.stderr.flush()
 
 
+def keep_tools_connected() -> Any:
+    """For a long-lived process (`dos serve`): MCP servers stay connected across turns; returns what closes them."""
+    from dos.adapters import mcp_tools
+
+    mcp_tools.keep_connected()
+    return mcp_tools.close_connected
+
+
 def warm_up() -> None:
     """Import LiteLLM, load the embedded model and send it one token through the router (the kernel and the
     chat REPL do this once, at start): LiteLLM's Router does its own lazy set-up on its first call, 2.5 s of a

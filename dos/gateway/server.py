@@ -54,12 +54,13 @@ def url_of(sock: socket.socket) -> str:
 def serve(host: str, port: int, allow_remote: bool, max_body: int, threads: int,
           on_ready: Any = lambda url: None) -> None:
     """Serve until interrupted. `on_ready(url)` runs once the socket listens and the model is warm."""
-    from dos.bootstrap import build, warm_up
+    from dos.bootstrap import build, keep_tools_connected, warm_up
 
     dos = build()
     check_bind(host, allow_remote, sum(1 for t in dos.tokens.all() if not t.revoked))
     sock = listen(host, port)
     warm_up()  # LiteLLM imported, the embedded model loaded: the first request pays for neither
+    close_tools = keep_tools_connected()  # MCP servers a skill uses stay up for the next request
 
     import uvicorn
 
@@ -74,4 +75,5 @@ def serve(host: str, port: int, allow_remote: bool, max_body: int, threads: int,
         server.run(sockets=[sock])
     finally:
         workers.close()
+        close_tools()
         sock.close()
