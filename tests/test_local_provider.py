@@ -57,3 +57,34 @@ def test_unknown_embedded_model_is_a_clear_error(litellm):
     with pytest.raises(Exception) as caught:
         litellm.completion(model="local/nope", messages=MESSAGES, max_tokens=2)
     assert "no embedded model named 'nope'" in str(caught.value)
+
+
+def test_a_stream_is_logged_once_when_it_ends_not_per_chunk(litellm):
+    """DOS turns LiteLLM's per-chunk logging off (it cost ~0.7 ms of CPU per token); success callbacks still see
+    the whole answer, once."""
+    import time
+
+    from litellm.integrations.custom_logger import CustomLogger
+
+    seen: list[tuple[str, object]] = []
+
+    class Recorder(CustomLogger):
+        def log_stream_event(self, kwargs, response_obj, start_time, end_time):
+            seen.append(("chunk", response_obj))
+
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):
+            seen.append(("success", response_obj.choices[0].message.content))
+
+    recorder = Recorder()
+    litellm.callbacks = [*litellm.callbacks, recorder]
+    try:
+        parts = [c.choices[0].delta.content for c in litellm.completion(
+            model="local/smollm2", messages=MESSAGES, max_tokens=6, temperature=0, stream=True)
+            if c.choices and c.choices[0].delta.content]
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:  # LiteLLM logs from a thread of its own
+            time.sleep(0.05)
+    finally:
+        litellm.callbacks = [c for c in litellm.callbacks if c is not recorder]
+    assert len(parts) > 1
+    assert seen == [("success", "".join(parts))]

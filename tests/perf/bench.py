@@ -36,12 +36,14 @@ t3 = time.perf_counter()
 from dos.bootstrap import build
 from dos.core.domain import TurnRequest
 stamps = []
-request = TurnRequest(skill="explain", text=sys.argv[2], max_tokens=int(sys.argv[3]), temperature=0.0, log=False)
+# no recall: the model gets exactly the prompt bare llama.cpp gets (recalled notes would lengthen the context)
+request = TurnRequest(skill="explain", text=sys.argv[2], max_tokens=int(sys.argv[3]), temperature=0.0, log=False,
+                      recall=False)
 result = build().turn_runner().run(request, on_text=lambda _: stamps.append(time.perf_counter()))
 t4 = time.perf_counter()
 print(json.dumps({"cli_import": t1 - t0, "litellm_import": t2 - t1, "model_load": t3 - t2,
                   "first_token": stamps[0] - t3, "generate": t4 - t3, "tokens": result.usage.completion_tokens,
-                  "decode_tps": (result.usage.completion_tokens - 1) / (stamps[-1] - stamps[0])}))
+                  "decode_tps": (len(stamps) - 1) / (stamps[-1] - stamps[0])}))  # pieces of text, as for bare
 """
 
 BARE = r"""
@@ -78,15 +80,17 @@ def wall(cmd: list[str], runs: int, env: dict, stdin: bytes = b"") -> float:
     return statistics.median(times)
 
 
-def probe(script: str, runs: int, env: dict, *args: str) -> dict:
-    """Median of each field of a probe script's JSON output over `runs` runs."""
-    results = []
+def probes(scripts: list[list[str]], runs: int, env: dict) -> list[dict]:
+    """Median of each field of each probe script's JSON output over `runs` rounds; the scripts take turns in
+    every round, so a change in the machine's load falls on all of them alike."""
+    results: list[list[dict]] = [[] for _ in scripts]
     for _ in range(runs):
-        proc = subprocess.run([PY, "-c", script, *args], capture_output=True, env=env)
-        if proc.returncode != 0:
-            raise SystemExit(f"probe failed: {proc.stderr.decode()[-800:]}")
-        results.append(json.loads(proc.stdout))
-    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+        for script, out in zip(scripts, results):
+            proc = subprocess.run([PY, "-c", *script], capture_output=True, env=env)
+            if proc.returncode != 0:
+                raise SystemExit(f"probe failed: {proc.stderr.decode()[-800:]}")
+            out.append(json.loads(proc.stdout))
+    return [{k: statistics.median(r[k] for r in out) for k in out[0]} for out in results]
 
 
 def timed_runs(cmds: list[list[str]], env: dict, parallel: bool) -> float:
@@ -189,7 +193,9 @@ def main() -> None:
         total = wall(run_cmd, args.runs, env)
         rows.append(("`dos skills list`", ms(wall([*dos, "skills", "list"], args.runs, env)), ""))
         rows.append(("`dos memory log` (after the runs above)", ms(wall([*dos, "memory", "log"], args.runs, env)), ""))
-        p = probe(PHASES, args.runs, env, system, PROMPT, str(MAX_TOKENS))
+        cores = {"n_ctx": 4096, "n_threads": os.cpu_count()}
+        p, *bare = probes([[PHASES, system, PROMPT, str(MAX_TOKENS)],
+                           *([BARE, system, PROMPT, str(MAX_TOKENS), json.dumps(k)] for k in ({}, cores))], args.runs, env)
         rows += [
             ("`dos run explain` total wall", ms(total), f"{MAX_TOKENS} tokens max, temperature 0, cold process"),
             ("  import of the CLI", ms(p["cli_import"]), ""),
@@ -199,8 +205,7 @@ def main() -> None:
             ("  generation", ms(p["generate"]), f"{p['tokens']:.0f} tokens"),
             ("  decode speed through DOS (router, LiteLLM)", f"{p['decode_tps']:.1f} tok/s", ""),
         ]
-        for label, kwargs in (("defaults", {}), ("all cores", {"n_ctx": 4096, "n_threads": os.cpu_count()})):
-            b = probe(BARE, args.runs, env, system, PROMPT, str(MAX_TOKENS), json.dumps(kwargs))
+        for label, kwargs, b in (("defaults", {}, bare[0]), ("all cores", cores, bare[1])):
             rows += [
                 (f"bare llama-cpp-python ({label}): load", ms(b["model_load"]), json.dumps(kwargs) if kwargs else ""),
                 (f"bare llama-cpp-python ({label}): first token", ms(b["first_token"]), ""),
