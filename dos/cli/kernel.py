@@ -27,7 +27,10 @@ def start() -> None:
     began = time.monotonic()
     if not start_kernel(_state()):
         raise KernelError("the kernel could not start; `dos kernel logs` shows why")
-    typer.echo(f"kernel {request(_state(), {'op': 'ping'})['pid']} ready in {time.monotonic() - began:.2f}s")
+    reply = request(_state(), {"op": "ping"})
+    if not reply:  # it stopped right after starting: replaced by a kernel of newer code, or idle-stopped
+        raise KernelError("the kernel started, then stopped answering; `dos kernel status` and `dos kernel logs` say why")
+    typer.echo(f"kernel {reply['pid']} ready in {time.monotonic() - began:.2f}s")
 
 
 @app.command("stop")

@@ -112,7 +112,7 @@ def start(state: Path, say=None) -> bool:  # (say: Callable[[str], None]; no typ
             if not owned_by_me(path):
                 say(f"the kernel socket {path} belongs to another user; not using it")
                 return False
-            path.unlink()  # stale: nobody answers on it
+            path.unlink(missing_ok=True)  # stale: nobody answers on it (or a stopping kernel just removed it)
         import subprocess
 
         log = open(state / "kernel.log", "ab")
