@@ -148,8 +148,7 @@ class ProjectTrust:
             path = folder / d.rel
             if d.what == HOOKS:
                 specs, problems = hooks.read(path)
-                lines = [f"{s.event}: {s.kind} {s.label}" + (f" (matcher {s.matcher})" if s.matcher else "")
-                         for s in specs]
+                lines = [f"{s.event}: {s.kind} {s.label}" + _conditions(s) for s in specs]
             else:
                 found, problems = servers.read(path)
                 lines = [f"MCP server {s.name}: {_server_line(s.describe())}" for s in found]
@@ -205,3 +204,9 @@ def _server_line(described: dict[str, Any]) -> str:
         return described["url"]
     env = f" (env: {', '.join(described['env'])})" if described["env"] else ""
     return " ".join([described["command"], *described["args"]]) + env
+
+
+def _conditions(spec: Any) -> str:
+    found = [f"{key} {value}" for key, value in (("matcher", spec.matcher), ("skill", spec.skill),
+                                                  ("pack", spec.pack)) if value]
+    return f" ({', '.join(found)})" if found else ""

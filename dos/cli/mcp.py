@@ -89,6 +89,7 @@ def call(
     if not isinstance(arguments, dict):
         raise UsageError("--args must be a JSON object, e.g. '{\"timezone\": \"UTC\"}'")
     dos = build()
+    dos.trust.said = True  # only the named server matters here; if it is untrusted, the error below says so
     host = dos.tool_host()
     try:
         servers = host.servers()
