@@ -139,6 +139,7 @@ def serve_turn(payload: dict[str, Any], on_text: Callable[[str], None]) -> dict[
     """The kernel's side: run the turn a chat sent with the runner a chat session builds in-process, its
     SessionStart context included; the result's fields, ready for JSON."""
     dos = build()
+    dos.trust.said = True  # the chat said any untrusted-project notice once, at its start; not again each turn
     hooks = ChatHooks(dos.hooks)
     hooks.context, hooks.stopped, hooks.stop_reason = list(payload["context"]), payload["stopped"], payload["stop_reason"]
     runner = chat_runner(dos, payload["prefer"], payload["sovereignty"], hooks)

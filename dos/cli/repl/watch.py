@@ -10,7 +10,7 @@ from typing import Any
 from dos.context import cwd
 
 # Files in the config folder that change what a turn does.
-CONFIG_FILES = {"hooks.yaml", "packs.json", "config.yaml", "models.yaml"}
+CONFIG_FILES = {"hooks.yaml", "packs.json", "config.yaml", "models.yaml", "trusted.json"}  # `dos trust` elsewhere too
 IGNORED_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".pyc", ".swp", ".swx", "~", ".tmp")
 
 
