@@ -69,3 +69,12 @@ def test_broken_config_is_a_failure_with_file_and_line(dos, dos_home):
     run = dos("doctor", "--quick", "--json")
     assert run.code == 12
     assert any(d.startswith(f"{dos_home / 'config' / 'config.yaml'}:1:") for d in find(run, "config", "fail"))
+
+
+def test_untrusted_project_hooks_are_named_until_trusted(dos, tmp_path):
+    (tmp_path / ".dos").mkdir(exist_ok=True)
+    (tmp_path / ".dos" / "hooks.yaml").write_text("hooks:\n  Stop:\n    - hooks: [{type: command, command: 'true'}]\n")
+    run = dos("doctor", "--quick", "--json")
+    assert run.code == 0 and find(run, "trust", "warn") == ["./.dos/hooks.yaml: not trusted, so not run"]
+    assert dos("trust").code == 0
+    assert find(dos("doctor", "--quick", "--json"), "trust", "warn") == []

@@ -117,6 +117,17 @@ def mcp(dos: Dos) -> list[Check]:
     return [Check("mcp", "info", detail)]
 
 
+def trust(dos: Dos) -> list[Check]:
+    """Hooks and MCP servers this folder declares that do not run until trusted."""
+    from dos.context import cwd
+
+    found = dos.trust.untrusted(cwd())
+    if not found:
+        return []
+    files = ", ".join(f"./{d.rel}" + (" (changed since trusted)" if changed else "") for d, changed in found)
+    return [Check("trust", "warn", f"{files}: not trusted, so not run", "review, then `dos trust`")]
+
+
 def kernel(dos: Dos) -> list[Check]:
     from dos.kernel.client import request
 
@@ -129,7 +140,8 @@ def kernel(dos: Dos) -> list[Check]:
 def gather(dos: Dos, load: bool) -> list[Check]:
     sections: list[tuple[str, Callable[[Dos], list[Check]]]] = [
         ("versions", versions), ("paths", paths), ("config", config), ("memory", memory), ("skills", skills),
-        ("models", lambda d: models(d, load)), ("hooks", hooks), ("mcp", mcp), ("kernel", kernel),
+        ("models", lambda d: models(d, load)), ("hooks", hooks), ("mcp", mcp), ("trust", trust),
+        ("kernel", kernel),
     ]
     checks: list[Check] = []
     for area, section in sections:
