@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
-from pathlib import Path
 
 # Variables that change only how output looks, and DOS_TRUST_PROJECT (trusts the project for one invocation);
 # the kernel takes them from each request, never from its own environment.
@@ -30,7 +29,9 @@ def set_client(client: Client) -> None:
     _client.set(client)
 
 
-def cwd() -> Path:
+def cwd():  # -> pathlib.Path (imported here: the kernel's thin client imports this module, see dos.kernel.client)
+    from pathlib import Path
+
     client = _client.get()
     return Path(client.cwd) if client else Path.cwd()
 

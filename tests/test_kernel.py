@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.kernel.protocol import fingerprint, socket_path
+from dos.kernel.protocol import decode, encode, fingerprint, socket_path
 from tests.conftest import clean_env
 
 pytestmark = pytest.mark.model
@@ -212,9 +212,9 @@ def test_thin_client_imports_no_typer_rich_or_litellm(kdos, dos_home, tmp_path):
     assert kdos("kernel", "start").code == 0
     out = tmp_path / "modules.json"
     probe = (
-        "import json, sys\nsys.argv = ['dos', 'run', 'explain', '--max-tokens', '4', 'hi']\n"
+        "import sys\nsys.argv = ['dos', 'run', 'explain', '--max-tokens', '4', 'hi']\n"
         "from dos.cli.entry import main\ntry:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
-        f"json.dump([code, sorted(sys.modules)], open({str(out)!r}, 'w'))\n"
+        f"modules = sorted(sys.modules)\nimport json\njson.dump([code, modules], open({str(out)!r}, 'w'))\n"
     )
     env = clean_env(dos_home, DOS_KERNEL="1")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, env=env, cwd=tmp_path,
@@ -222,4 +222,34 @@ def test_thin_client_imports_no_typer_rich_or_litellm(kdos, dos_home, tmp_path):
     code, modules = json.loads(out.read_text())
     assert code == 0, proc.stderr.decode()
     loaded = {m.split(".")[0] for m in modules}
-    assert not loaded & {"typer", "rich", "litellm", "llama_cpp", "yaml", "sqlite3"}
+    assert not loaded & {"typer", "rich", "litellm", "llama_cpp", "yaml", "sqlite3"}, proc.stderr.decode()
+    # nor what costs a start-up ~12 ms (under DOS_HOME, as here; without it platformdirs brings pathlib)
+    assert not loaded & {"json", "re", "enum", "pathlib", "socket", "signal", "hashlib", "typing", "dataclasses"}
+
+
+def test_frames_are_the_json_the_standard_library_writes_and_reads():
+    frames = [{"o": "h\u00e9llo\n\t\"q\" \\ \u2028 \x00 \U0001f600"}, {"exit": 130}, {"refused": "version"},
+              {"op": "run", "argv": ["run", "x"], "ttys": {"stdin": False}, "env": {}, "n": None, "t": (1, 2)},
+              {"result": {"cost": 0.0, "duration_s": 1.25, "big": 10**20, "inf": float("inf"), "tiny": 1e-300}}]
+    for frame in frames:
+        line = encode(frame)
+        assert line == (json.dumps(frame, separators=(",", ":")) + "\n").encode()
+        assert decode(line) == json.loads(line)
+    for bad in (b"", b"[1]\n", b"nope\n", b'{"a": }\n'):
+        with pytest.raises(ValueError):
+            decode(bad)
+    with pytest.raises(TypeError):
+        encode({"o": object()})
+
+
+def test_the_client_finds_the_state_folder_the_rest_of_dos_uses(monkeypatch):
+    from dos.adapters.paths import resolve_paths
+    from dos.kernel.client import _state, _state_dir
+
+    for home in ("~/dos-home", "/tmp/dos home/", None):
+        if home is None:
+            monkeypatch.delenv("DOS_HOME", raising=False)
+        else:
+            monkeypatch.setenv("DOS_HOME", home)
+        assert Path(_state_dir()) == _state() == resolve_paths().state
+        assert socket_path(_state_dir()) == socket_path(resolve_paths().state)

@@ -178,7 +178,9 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=16, help="runs at once")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="dos-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_")} | {"DOS_HOME": str(home), "DOS_KERNEL": "0"}
+    # bytecode is cached as an installed DOS has it (PYTHONDONTWRITEBYTECODE would recompile every module per run)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOS_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env |= {"DOS_HOME": str(home), "DOS_KERNEL": "0"}
     from dos.bootstrap import build
 
     system = build().skills.get("explain").body.strip()  # the same system prompt for DOS and bare llama.cpp
