@@ -32,14 +32,12 @@ from dos.core.gateway import ChatCall
 warm_up()
 gateway = build().gateway()
 token = next(t for t in gateway.tokens.all() if t.name == "bench")
-times = []
-for i in range(int(sys.argv[1]) + 1):
-    call = ChatCall("skill:explain", ({"role": "user", "content": sys.argv[2]},), sys.argv[2], int(sys.argv[3]), 0.0)
+print("ready", flush=True)
+for line in sys.stdin:  # one turn per line, timed, so the bench can interleave these with HTTP requests
+    call = ChatCall("skill:explain", ({"role": "user", "content": sys.argv[1]},), sys.argv[1], int(sys.argv[2]), 0.0)
     start = time.perf_counter()
     result = gateway.run(token, call)
-    if i:
-        times.append(time.perf_counter() - start)
-print(json.dumps({"median": sorted(times)[len(times) // 2], "tokens": result.usage.completion_tokens}))
+    print(json.dumps({"s": time.perf_counter() - start, "tokens": result.usage.completion_tokens}), flush=True)
 """
 
 
@@ -123,15 +121,29 @@ def main() -> None:
         url = line.split("listening on ", 1)[1].strip()
         request(url, token, stream=False)  # the first request of each kind warms LiteLLM's paths
         request(url, token, stream=True)
-        inproc = json.loads(subprocess.run([PY, "-c", IN_PROCESS, str(args.runs), PROMPT, str(MAX_TOKENS)], env=env,
-                                           capture_output=True, text=True, check=True).stdout)
-        whole = statistics.median(request(url, token, stream=False)[0] for _ in range(args.runs))
-        streamed = statistics.median(request(url, token, stream=True)[0] for _ in range(args.runs))
+        local = subprocess.Popen([PY, "-c", IN_PROCESS, PROMPT, str(MAX_TOKENS)], env=env, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert local.stdout.readline().strip() == "ready"  # type: ignore[union-attr]
+        inproc, whole, streamed, tokens = [], [], [], 0
+        for _ in range(args.runs + 1):  # interleaved, so both paths see the same machine load; first is warm-up
+            local.stdin.write("go\n")  # type: ignore[union-attr]
+            local.stdin.flush()  # type: ignore[union-attr]
+            measured = json.loads(local.stdout.readline())  # type: ignore[union-attr]
+            inproc.append(measured["s"])
+            tokens = measured["tokens"]
+            whole.append(request(url, token, stream=False)[0])
+            streamed.append(request(url, token, stream=True)[0])
+        local.stdin.close()  # type: ignore[union-attr]
+        local.wait(30)
+        base = statistics.median(inproc[1:])
+        overhead = [w - i for w, i in zip(whole[1:], inproc[1:])], [s - i for s, i in zip(streamed[1:], inproc[1:])]
         rows = [
-            ("in-process turn (`Gateway.run`, no HTTP)", ms(inproc["median"]),
-             f"skill:explain, {inproc['tokens']} tokens, temperature 0, median of {args.runs}"),
-            ("through `dos serve`, not streamed", ms(whole), f"overhead {ms(whole - inproc['median'])}"),
-            ("through `dos serve`, streamed (SSE)", ms(streamed), f"overhead {ms(streamed - inproc['median'])}"),
+            ("in-process turn (`Gateway.run`, no HTTP)", ms(base),
+             f"skill:explain, {tokens} tokens, temperature 0, median of {args.runs}, interleaved with the rows below"),
+            ("through `dos serve`, not streamed", ms(statistics.median(whole[1:])),
+             f"overhead per request: median {ms(statistics.median(overhead[0]))}"),
+            ("through `dos serve`, streamed (SSE)", ms(statistics.median(streamed[1:])),
+             f"overhead per request: median {ms(statistics.median(overhead[1]))}"),
         ]
         for clients in (1, 8, 32):
             r = load(url, token, clients, max(args.requests, clients))
