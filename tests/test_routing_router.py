@@ -148,6 +148,17 @@ def test_all_cloud_attempts_failing_fall_back_to_local_and_say_so(dos, dos_home,
     assert explain.code == 0 and json.loads(explain.out)["chain"] == route["chain"]
 
 
+def test_a_route_that_fails_everywhere_is_one_line_naming_each_model_once(dos, dos_home, tmp_path):
+    write_skill(tmp_path / ".dos" / "skills", "ask")
+    with FakeProvider({"cloud-us": ["500"], "cloud-eu": ["500"]}) as server:
+        write_models_yaml(dos_home, fake_models_yaml(server.url).replace("num_retries: 0", "num_retries: 1"))
+        run = dos("run", "ask", "--sovereignty", "us,eu", "--prefer", "best", "--max-tokens", "4", "hi")
+        assert sorted(server.requests) == ["cloud-eu", "cloud-eu", "cloud-us", "cloud-us"]  # one retry each
+    assert run.code == 4 and run.err.count("\n") == 1, run.err  # LiteLLM's own ERROR logs stay quiet
+    assert run.err.startswith("dos: all 2 models of the route failed (cloud-us: ")
+    assert run.err.count("cloud-us") == 1 and "(2 attempts)" in run.err and "litellm." not in run.err
+
+
 def test_a_local_only_skill_with_failing_local_models_never_reaches_the_cloud(dos, dos_home, tmp_path):
     write_skill(tmp_path / ".dos" / "skills", "private", extra="metadata:\n  dos:\n    route:\n"
                 "      sovereignty: local\n      tags: [offline]\n")

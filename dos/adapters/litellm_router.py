@@ -200,7 +200,11 @@ class RoutedStream:
         failed = [a for a in tried if a["ok"] is False]
         if len(self.decision.chain) == 1 or not failed:
             return f"{self.decision.chain[0].name}: {one_line(exc)}"
-        shown = "; ".join(f"{a['model']}: {a['error']}" for a in failed[-4:])
+        last: dict[str, str] = {}
+        tries: dict[str, int] = {}
+        for a in failed:  # retries repeat a model: name each once, with its last error and how many attempts
+            last[a["model"]], tries[a["model"]] = a["error"], tries.get(a["model"], 0) + 1
+        shown = "; ".join(f"{m}: {e}" + (f" ({tries[m]} attempts)" if tries[m] > 1 else "") for m, e in last.items())
         return f"all {len(self.decision.chain)} models of the route failed ({shown})"
 
     def report(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ keeps its cost map local (no network fetch). (In 1.109.3 LiteLLM's telemetry is 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dos.core.domain import Usage
@@ -40,7 +41,11 @@ def cost(litellm: Any, model: str, usage: Usage) -> float:
         return 0.0
 
 
+_LITELLM_PREFIX = re.compile(r"^(?:litellm\.\w+: )?(?:\w+Error: )?(?:\w+Exception - )?")
+
+
 def one_line(exc: BaseException) -> str:
     """A provider error as one short line, secrets masked."""
     text = " ".join(str(getattr(exc, "message", None) or exc).split())
+    text = _LITELLM_PREFIX.sub("", text)  # "litellm.InternalServerError: InternalServerError: OpenAIException - x"
     return redact(text[:300] or type(exc).__name__)
