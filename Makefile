@@ -17,7 +17,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 # pytest exits 5 when it collects no test; that is not a failure of the suite.
 test: $(STAMP)
-	$(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc
+	$(PY) -m pytest --durations=15; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc
 
 bench: $(STAMP)
 	$(PY) tests/perf/bench.py
