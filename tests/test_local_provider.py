@@ -88,3 +88,22 @@ def test_a_stream_is_logged_once_when_it_ends_not_per_chunk(litellm):
         litellm.callbacks = [c for c in litellm.callbacks if c is not recorder]
     assert len(parts) > 1
     assert seen == [("success", "".join(parts))]
+
+
+def test_a_stream_closed_early_ends_its_decode_and_frees_the_model(litellm):
+    """The decode runs on a thread of its own; a reader that stops (Ctrl-C, a client gone) must stop it too,
+    and the next generation must have the model to itself."""
+    import threading
+
+    from dos.adapters import local_model
+
+    stream = local_model.generate("smollm2", MESSAGES, {"max_tokens": 300, "temperature": 0})
+    first = next(stream)
+    assert first.get("text") and not first.get("is_finished")
+    stream.close()
+    assert not any(t.name == "dos-decode" for t in threading.enumerate())  # joined before close returned
+    model = local_model.load("smollm2")
+    assert model.lock.acquire(timeout=0)  # free at once
+    model.lock.release()
+    again = litellm.completion(model="local/smollm2", messages=MESSAGES, max_tokens=4, temperature=0)
+    assert 0 < again.usage.completion_tokens <= 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -144,37 +145,80 @@ def generate(name: str, messages: list[dict], params: dict[str, Any]) -> Iterato
         if len(tokens) >= CONTEXT_TOKENS:
             raise CustomLLMError(400, f"the prompt is {len(tokens)} tokens; {PROVIDER}/{name} holds {CONTEXT_TOKENS}")
         generated = 0
+        stop = threading.Event()  # set when the caller stops reading: the decode ends at its next token
 
         def count(_ids: Any, _logits: Any) -> bool:
             nonlocal generated
             generated += 1
-            return False
+            return stop.is_set()
 
         from llama_cpp import StoppingCriteriaList
 
         criteria = StoppingCriteriaList([count, *(formatted.stopping_criteria or [])])
         requested = params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
         max_tokens = min(int(requested), CONTEXT_TOKENS - len(tokens))
-        finish = "stop"
-        for piece in model.llama.create_completion(
-            prompt=tokens,
-            max_tokens=max_tokens,
-            temperature=float(params.get("temperature", 0.2) or 0.0),
-            top_p=float(params.get("top_p", 0.95)),
-            stop=_stops(formatted.stop, params.get("stop")),
-            stopping_criteria=criteria,
-            seed=params.get("seed"),
-            stream=True,
-        ):
-            choice = piece["choices"][0]
-            finish = choice.get("finish_reason") or finish
-            if choice.get("text"):
-                yield GenericStreamingChunk(
-                    text=choice["text"], is_finished=False, finish_reason="", usage=None, index=0, tool_use=None
-                )
+        pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        def decode() -> None:
+            """On a thread of its own, so the next token is computed while LiteLLM handles this one."""
+            try:
+                for piece in model.llama.create_completion(
+                    prompt=tokens,
+                    max_tokens=max_tokens,
+                    temperature=float(params.get("temperature", 0.2) or 0.0),
+                    top_p=float(params.get("top_p", 0.95)),
+                    stop=_stops(formatted.stop, params.get("stop")),
+                    stopping_criteria=criteria,
+                    seed=params.get("seed"),
+                    stream=True,
+                ):
+                    pieces.put(piece["choices"][0])
+            except BaseException as exc:  # noqa: BLE001 - raised again on the caller's side
+                pieces.put(exc)
+            pieces.put(_DONE)
+
+        worker = threading.Thread(target=decode, name="dos-decode", daemon=True)
+        worker.start()
+        finish, done = "stop", False
+        try:
+            while not done:
+                text = ""
+                for item in _ready(pieces):  # every piece decoded meanwhile goes out in one chunk
+                    if item is _DONE:
+                        done = True
+                    elif isinstance(item, BaseException):
+                        raise item
+                    else:
+                        finish = item.get("finish_reason") or finish
+                        text += item.get("text") or ""
+                if text:
+                    yield GenericStreamingChunk(
+                        text=text, is_finished=False, finish_reason="", usage=None, index=0, tool_use=None
+                    )
+        finally:
+            stop.set()
+            worker.join()  # the model is free again only once its decode has ended
     generated = min(generated, max_tokens)  # llama.cpp samples one token past the limit, then drops it
     usage = {"prompt_tokens": len(tokens), "completion_tokens": generated, "total_tokens": len(tokens) + generated}
     yield GenericStreamingChunk(text="", is_finished=True, finish_reason=finish, usage=usage, index=0, tool_use=None)
+
+
+_DONE = object()
+
+
+def _ready(pieces: queue.SimpleQueue[Any]) -> list[Any]:
+    """The next piece (waiting in short steps, so Ctrl-C reaches a waiting caller), then every piece queued."""
+    while True:
+        try:
+            out = [pieces.get(timeout=0.05)]
+            break
+        except queue.Empty:
+            continue
+    while True:
+        try:
+            out.append(pieces.get_nowait())
+        except queue.Empty:
+            return out
 
 
 def _stops(template: Any, requested: Any) -> list[str]:

@@ -43,7 +43,8 @@ result = build().turn_runner().run(request, on_text=lambda _: stamps.append(time
 t4 = time.perf_counter()
 print(json.dumps({"cli_import": t1 - t0, "litellm_import": t2 - t1, "model_load": t3 - t2,
                   "first_token": stamps[0] - t3, "generate": t4 - t3, "tokens": result.usage.completion_tokens,
-                  "decode_tps": (len(stamps) - 1) / (stamps[-1] - stamps[0])}))  # pieces of text, as for bare
+                  # tokens, not pieces: a piece can carry several tokens when they were decoded meanwhile
+                  "decode_tps": (result.usage.completion_tokens - 1) / (stamps[-1] - stamps[0])}))
 """
 
 BARE = r"""
