@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 PANELS = {
-    "Run": ["run", "chat"],
+    "Run": ["run"],
+    "Chat": ["chat"],
     "Memory": ["memory"],
     "Skills & Packs": ["skills", "packs"],
     "Models & Routing": ["models", "route", "stats"],

@@ -14,8 +14,9 @@ from dos.cli import hooks as hook_commands
 from dos.cli.errors import guarded
 
 # `dos --help` shows commands by area, in this order, one line and an example each.
-RUN, MEMORY, SKILLS, MODELS, CREDITS, HOOKS, MCP, SYNC, SERVE, SYSTEM = PANELS = (
-    "Run", "Memory", "Skills & Packs", "Models & Routing", "Credits", "Hooks", "MCP", "Sync", "Serve", "System")
+RUN, CHAT, MEMORY, SKILLS, MODELS, CREDITS, HOOKS, MCP, SYNC, SERVE, SYSTEM = PANELS = (
+    "Run", "Chat", "Memory", "Skills & Packs", "Models & Routing", "Credits", "Hooks", "MCP", "Sync", "Serve",
+    "System")
 
 
 class ByArea(typer.core.TyperGroup):
@@ -51,7 +52,7 @@ def main(
 
 
 app.command("run", help=run.HELP, rich_help_panel=RUN)(run.run)
-app.command("chat", help=chat.HELP, rich_help_panel=RUN)(chat.chat)
+app.command("chat", help=chat.HELP, rich_help_panel=CHAT)(chat.chat)
 app.add_typer(memory.app, name="memory", rich_help_panel=MEMORY,
               help="The memory log: search, remember, correct, export.  Example: dos memory search chmod")
 app.add_typer(skills.app, name="skills", rich_help_panel=SKILLS,
