@@ -253,3 +253,17 @@ def test_the_client_finds_the_state_folder_the_rest_of_dos_uses(monkeypatch):
             monkeypatch.setenv("DOS_HOME", home)
         assert Path(_state_dir()) == _state() == resolve_paths().state
         assert socket_path(_state_dir()) == socket_path(resolve_paths().state)
+
+
+def test_a_dos_package_in_the_current_folder_never_runs_in_the_kernel(kdos, dos_home, tmp_path):
+    """The kernel is started with `python -P`: the folder a client runs in is not on its import path."""
+    project = tmp_path / "project"
+    (project / "dos").mkdir(parents=True)
+    marker = tmp_path / "shadow-imported"
+    (project / "dos" / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (project / "dos" / "kernel.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    script = Path(sys.executable).parent / "dos"  # the console script, as a user runs it
+    run = subprocess.run([str(script), "run", "explain", *FAST, "what is a file"], capture_output=True, text=True,
+                         env=clean_env(dos_home, DOS_KERNEL="1"), cwd=project, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert status(kdos)["served"] == 1 and not marker.exists()

@@ -149,7 +149,7 @@ def start(state: str | os.PathLike, say=None) -> bool:  # (say: Callable[[str], 
         log_path = os.path.join(state, "kernel.log")
         log = open(log_path, "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dos.kernel", "--state", os.fspath(state), "--idle", str(_idle_seconds())],
+            [sys.executable, "-P", "-m", "dos.kernel", "--state", os.fspath(state), "--idle", str(_idle_seconds())],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
