@@ -16,6 +16,7 @@ import pytest
 
 from dos.kernel.protocol import decode, encode, fingerprint, socket_path
 from tests.conftest import clean_env
+from tests.kernel_on import kernel_on
 
 pytestmark = pytest.mark.model
 FAST = ["--temperature", "0", "--max-tokens", "8"]
@@ -25,19 +26,8 @@ LONG = ["--temperature", "0", "--max-tokens", "300", "Explain in detail how file
 @pytest.fixture
 def kdos(dos, dos_home):
     """`dos` with the kernel on; the kernel is stopped (or killed) afterwards."""
-
-    def call(*args, **kw):
-        kw["env"] = {"DOS_KERNEL": "1"} | kw.get("env", {})
-        return dos(*args, **kw)
-
-    yield call
-    dos("kernel", "stop", env={"DOS_KERNEL": "1"})
-    pid_file = dos_home / "state" / "kernel.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
+    with kernel_on(dos, dos_home) as call:
+        yield call
 
 
 def status(kdos) -> dict:

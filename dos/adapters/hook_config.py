@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dos.adapters.declared import DeclaredIn
 from dos.adapters.json_text import load_json_file
 from dos.adapters.yaml_text import line_at, load_yaml_file
 from dos.core.errors import InvalidConfig, InvalidSkill
@@ -38,7 +39,7 @@ BUILTIN_MANIFEST = "builtin.yaml"
 TOP_KEYS = {"hooks", "builtin", "entry_points"}
 
 
-class HookConfig:
+class HookConfig(DeclaredIn):
     """Reads every hook source; `load()` gives (specs in declared order, problems)."""
 
     def __init__(self, config_dir: Path, project: Path,
@@ -50,13 +51,6 @@ class HookConfig:
         self._packs = packs
         self.builtin_dir = builtin_dir
         self.trust = trust
-
-    @property
-    def packs(self) -> list[Pack]:
-        """Enabled packs (read when first needed)."""
-        if callable(self._packs):
-            self._packs = self._packs()
-        return list(self._packs or [])
 
     def builtins(self) -> dict[str, dict[str, Any]]:
         return builtin_catalog(self.builtin_dir)
@@ -101,9 +95,6 @@ class HookConfig:
     def read(self, path: Path) -> tuple[list[HookSpec], list[str]]:
         """The hooks one file declares: a DOS hooks.yaml, or Claude Code's settings."""
         return self._dos_file(path) if path.name == USER_FILE else self._claude_file(path)
-
-    def _trusted(self, label: str, path: Path) -> bool:
-        return label == "user" or self.trust is None or self.trust.allows(self.project, path)
 
     # -- sources
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dos.adapters.declared import DeclaredIn
 from dos.adapters.json_text import load_json_file
 from dos.adapters.yaml_text import line_at, load_yaml_file
 from dos.core.errors import InvalidConfig, InvalidSkill
@@ -39,7 +40,7 @@ HTTP_TYPES = {"http", "streamable-http", "streamable_http", "streamableHttp"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class McpConfig:
+class McpConfig(DeclaredIn):
     """Reads every MCP source; `load()` gives (servers in precedence order, problems)."""
 
     def __init__(self, config_dir: Path, project: Path, packs: list[Pack] | Callable[[], list[Pack]] | None = None,
@@ -50,12 +51,6 @@ class McpConfig:
         self._packs = packs
         self.environ = environ
         self.trust = trust
-
-    @property
-    def packs(self) -> list[Pack]:
-        if callable(self._packs):
-            self._packs = self._packs()
-        return list(self._packs or [])
 
     def files(self) -> list[tuple[str, Path]]:
         """The files that may declare servers, whether or not they exist, in precedence order."""
@@ -104,9 +99,6 @@ class McpConfig:
         servers = [s for name, entry in declared.servers.items()
                    if (s := self._server(str(name), entry, declared, problems)) is not None]
         return servers, problems
-
-    def _trusted(self, label: str, path: Path) -> bool:
-        return label == "user" or self.trust is None or self.trust.allows(self.project, path)
 
     # -- sources
 
