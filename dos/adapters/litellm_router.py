@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from dos.adapters.litellm_setup import cost as litellm_cost, litellm_module, one_line
-from dos.core.domain import Chunk, Usage
+from dos.core.domain import MODEL_OPTIONS, Chunk, Usage
 from dos.core.errors import ModelError
 from dos.core.ids import new_id
 from dos.core.routing import ModelEntry, RouteDecision
@@ -22,9 +22,6 @@ from dos.core.routing import ModelEntry, RouteDecision
 _recorders: dict[str, _Attempts] = {}
 _recorders_lock = threading.Lock()
 _callback_installed = False
-# a request's options passed on to the provider as given (the `dos serve` gateway's clients set them)
-PASSED_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "stop", "top_p", "seed", "response_format",
-                  "presence_penalty", "frequency_penalty")
 
 
 class _Attempts:
@@ -146,7 +143,7 @@ class RoutedStream:
             params["max_tokens"] = max_tokens
         if temperature is not None:
             params["temperature"] = temperature
-        params |= {k: v for k, v in options.items() if k in PASSED_OPTIONS and v not in (None, [])}
+        params |= {k: v for k, v in options.items() if k in MODEL_OPTIONS and v not in (None, [])}
         calls: dict[int, dict[str, str]] = {}  # tool calls, assembled from their streamed pieces
         with _recorders_lock:
             _recorders[token] = self.attempts

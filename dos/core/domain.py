@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_MODEL = "local/smollm2"
+# a request's options that go to the model as given (TurnRequest.options): the router passes these on to the
+# provider, and the `dos serve` gateway takes these from a client's request
+MODEL_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "stop", "top_p", "seed", "response_format",
+                 "presence_penalty", "frequency_penalty")
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,11 @@ import json
 import time
 from typing import Any
 
-from dos.core.domain import TurnResult
+from dos.core.domain import MODEL_OPTIONS, TurnResult
 from dos.core.errors import UsageError
 from dos.core.gateway import ChatCall
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-# options handed to the model as given (the router passes them on to the provider)
-PASSED = ("tools", "tool_choice", "parallel_tool_calls", "stop", "top_p", "seed", "response_format",
-          "presence_penalty", "frequency_penalty")
 
 
 class BadRequest(UsageError):
@@ -61,7 +58,7 @@ def parse_chat(body: Any, turn_id: str, session_id: str | None = None) -> ChatCa
     return ChatCall(model=model, conversation=tuple(messages), text=text,
                     max_tokens=_whole(body, "max_completion_tokens") or _whole(body, "max_tokens"),
                     temperature=_number(body, "temperature", 0, 2),
-                    options={k: body[k] for k in PASSED if body.get(k) is not None},
+                    options={k: body[k] for k in MODEL_OPTIONS if body.get(k) is not None},
                     session_id=session_id, turn_id=turn_id)
 
 
