@@ -192,16 +192,20 @@ class Dos:
         return DosMcpServer(self.skills, lambda request: self.turn_runner().run(request), __version__)
 
     def embedded_model(self, load: bool) -> dict[str, Any]:
-        """The embedded model's file, and (if `load`) whether llama.cpp loads it and how fast."""
-        from dos.adapters import embedded
+        """The embedded model's file and, if `load`, whether llama.cpp loads it and decodes a token: in a child
+        process, so a crash is a finding, not doctor's end. A crash is recorded (turns then skip the model with
+        one line) and a good probe clears the record."""
+        from dos.adapters import embedded, embedded_health
 
         path = embedded.model_file("smollm2")
         report: dict[str, Any] = {"file": str(path) if path else None, "hint": embedded.install_hint("smollm2")}
         if path and load:
-            try:
-                report["load_s"] = round(embedded.probe_load("smollm2"), 3)
-            except Exception as exc:  # any failure to load is what doctor reports
-                report["error"] = f"{type(exc).__name__}: {exc}"
+            probe = embedded_health.probe_in_child("smollm2")
+            report |= probe
+            if "signal" in probe:
+                embedded_health.record_crash(self.paths.state, "smollm2", probe["signal"], "decoding (dos doctor)")
+            elif probe["ok"]:
+                embedded_health.clear_crash(self.paths.state)
         return report
 
 
@@ -225,10 +229,13 @@ def warm_up() -> None:
     chat REPL do this once, at start): LiteLLM's Router does its own lazy set-up on its first call, 2.5 s of a
     cold first token. Pinned to the embedded model, so it never reaches a paid one; nothing is recorded."""
     from dos.adapters import local_model
+    from dos.adapters.embedded_health import crash_of
     from dos.adapters.litellm_setup import litellm_module
     from dos.core.domain import DEFAULT_MODEL, Skill, TurnRequest
 
     litellm_module()
+    if crash_of(resolve_paths().state, "smollm2"):  # it crashed its process here: turns will say so, not warm-up
+        return
     local_model.load("smollm2")
     skill = Skill("warm-up", "", "You answer briefly.", "", "builtin")
     routed = build().routing(notice=lambda _: None).plan(skill, TurnRequest(skill="warm-up", text="hi",

@@ -16,10 +16,11 @@ class Client:
     """The calling client's cwd, terminal scope and display variables. (A plain class: the thin client imports
     this module, and `dataclasses` alone would add 13 ms to its start.)"""
 
-    __slots__ = ("cwd", "scope", "env")
+    __slots__ = ("cwd", "scope", "env", "turn_id")
 
-    def __init__(self, cwd: str, scope: str, env: dict[str, str] | None = None):
+    def __init__(self, cwd: str, scope: str, env: dict[str, str] | None = None, turn_id: str | None = None):
         self.cwd, self.scope, self.env = cwd, scope, env or {}
+        self.turn_id = turn_id  # the id the kernel gave this request's turn and told the client first
 
 
 _client: ContextVar[Client | None] = ContextVar("dos_client", default=None)
@@ -59,6 +60,12 @@ def local_scope() -> str:
         if os.environ.get(var):
             return f"{var}:{os.environ[var]}"
     return f"dir:{os.getcwd()}"
+
+
+def turn_id() -> str | None:
+    """The turn id the kernel announced to the client (None outside the kernel: the turn mints its own)."""
+    client = _client.get()
+    return client.turn_id if client else None
 
 
 def scope() -> str:

@@ -112,18 +112,26 @@ def test_ctrl_c_cancels_the_turn_in_the_kernel(kdos, dos_home, tmp_path):
     assert status(kdos)["active"] == 0  # the kernel is free again
 
 
-def test_kill_9_of_the_kernel_mid_stream_falls_back_in_process(kdos, dos_home, tmp_path):
+def test_kill_9_of_the_kernel_mid_stream_keeps_the_partial_answer_and_never_runs_the_turn_twice(kdos, dos_home,
+                                                                                               tmp_path):
     assert kdos("kernel", "start").code == 0
     proc = popen(dos_home, tmp_path, "run", "explain", "--temperature", "0", "--max-tokens", "120",
                  "Explain in detail how file permissions work on Linux.")
-    wait_for_output(proc)
+    seen = wait_for_output(proc)
     os.kill(status(kdos)["pid"], signal.SIGKILL)
     out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err.decode()
-    assert "the kernel stopped mid-turn; running in this process" in err.decode()
+    assert proc.returncode == 17, err.decode()
+    lines = err.decode().splitlines()
+    assert len(lines) == 1 and "the kernel died from SIGKILL" in lines[0] and "during this turn" in lines[0], lines
+    assert not (dos_home / "state" / "embedded-crash.json").exists()  # killed from outside: the model is not blamed
+    assert "the prompt and the partial answer are in memory" in lines[0] and "not run again" in lines[0]
     prompts = [e for e in events(dos_home) if e["kind"] == "prompt"]
-    assert len(prompts) == 2 and prompts[0]["text"] == prompts[1]["text"]  # the prompt is on record, twice
-    assert json.loads(events(dos_home)[-1]["data"])["complete"] is True
+    assert len(prompts) == 1  # executed once: the client did not run it again in-process
+    response = events(dos_home)[-1]
+    data = json.loads(response["data"])
+    assert response["kind"] == "response" and data["complete"] is False and data["error"] == "crashed"
+    assert response["text"] and (seen + out).decode().startswith(response["text"][:20])
+    assert prompts[0]["turn_id"] in lines[0]
 
 
 def test_stale_socket_file_is_replaced(kdos, dos_home):

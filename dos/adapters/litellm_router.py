@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from dos.adapters.embedded_health import crash_line, crash_of
 from dos.adapters.litellm_setup import cost as litellm_cost, litellm_module, one_line
+from dos.adapters.paths import resolve_paths
 from dos.core.domain import MODEL_OPTIONS, Chunk, Usage
-from dos.core.errors import ModelError
+from dos.core.errors import ModelCrashed, ModelError
 from dos.core.ids import new_id
 from dos.core.routing import ModelEntry, RouteDecision
 
@@ -134,6 +136,7 @@ class RoutedStream:
         chain = self.decision.chain
         if not chain or model != chain[0].name:
             raise ModelError(f"{model}: not the head of the route ({', '.join(self.decision.names) or 'empty'})")
+        chain = self._runnable(chain)
         router = build_router(chain, self.settings)
         litellm = litellm_module()
         token = new_id()
@@ -191,6 +194,24 @@ class RoutedStream:
         if entry is not None and entry.sovereignty == "local" and cost is None:
             cost, self.cost_source = 0.0, "free"
         yield Chunk(finish_reason=finish, usage=usage, cost=cost or 0.0, model=served)
+
+    def _runnable(self, chain: tuple[ModelEntry, ...]) -> tuple[ModelEntry, ...]:
+        """The chain less any embedded model on record as having crashed its process on this llama.cpp build: it
+        is never tried again into the same crash. Each one skipped is a failed attempt in the route's report;
+        with nothing left, ModelCrashed (exit 17), after the prompt is on record."""
+        state = resolve_paths().state
+        kept = []
+        for entry in chain:
+            record = crash_of(state, str(entry.params.get("model", "")).split("/", 1)[-1]) \
+                if entry.source == "embedded" else None
+            if record is None:
+                kept.append(entry)
+            else:
+                self.attempts.fail(entry.name, ModelCrashed(crash_line(record)))
+                last = record
+        if not kept:
+            raise ModelCrashed(crash_line(last))
+        return tuple(kept)
 
     def _failure(self, exc: BaseException) -> str:
         tried = self.attempts.report()

@@ -16,6 +16,7 @@ from typing import Any
 import dos.adapters.litellm_import  # noqa: F401  (sets LiteLLM up before its first import)
 from dos.adapters import embedded
 from dos.adapters.embedded import EMBEDDED
+from dos.adapters.embedded_health import running
 from litellm import CustomLLM, ModelResponse
 from litellm.llms.custom_llm import CustomLLMError
 from litellm.types.utils import GenericStreamingChunk
@@ -76,7 +77,8 @@ def load(name: str) -> _Loaded:
 
             # llama.cpp's default thread count (half the cores): all cores collapses under any other load,
             # from 61 to 5 tokens/s on 2 cores in docs/benchmarks.md.
-            llama = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, verbose=False)
+            with running(name):  # a crash in here is put down to this model (dos.adapters.embedded_health)
+                llama = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, verbose=False)
             eos = llama.token_eos()
             formatter = Jinja2ChatFormatter(
                 template=llama.metadata["tokenizer.chat_template"],
@@ -111,7 +113,7 @@ def generate_with_tools(name: str, messages: list[dict], params: dict[str, Any])
 
     model = load(name)
     requested = params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
-    with model.lock:
+    with model.lock, running(name):
         response = chatml_function_calling(
             llama=model.llama, messages=_plain_messages(messages), tools=params["tools"],
             tool_choice=params.get("tool_choice"), temperature=float(params.get("temperature", 0.2) or 0.0),
@@ -140,7 +142,7 @@ def generate(name: str, messages: list[dict], params: dict[str, Any]) -> Iterato
     messages = _plain_messages(messages)
     model = load(name)
     formatted = model.formatter(messages=messages)
-    with model.lock:  # one generation at a time per loaded model
+    with model.lock, running(name):  # one generation at a time per loaded model
         tokens = model.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
         if len(tokens) >= CONTEXT_TOKENS:
             raise CustomLLMError(400, f"the prompt is {len(tokens)} tokens; {PROVIDER}/{name} holds {CONTEXT_TOKENS}")

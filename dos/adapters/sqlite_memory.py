@@ -304,6 +304,11 @@ class SqliteMemory:
         ).fetchall()
         return [_summary(row) for row in rows]
 
+    def turn(self, turn_id: str) -> TurnSummary | None:
+        """One turn by its id, if its prompt is on record."""
+        found = self._turns("AND turn_id = ?", (turn_id,), 1)
+        return found[0] if found else None
+
     def last_session(self, scope: str) -> str | None:
         """The session of the last prompt recorded with this scope (a terminal or a folder)."""
         row = self.db.execute(

@@ -17,6 +17,7 @@ from dos.cli.output import console, on_terminal, print_json
 from dos.core.errors import DosError
 
 EXIT_UNHEALTHY = 12
+REBUILD = "rebuild it for this CPU: `make llama` in the DOS checkout (docs/troubleshooting.md, Illegal instruction)"
 MARK = {"ok": "ok  ", "info": "    ", "warn": "warn", "fail": "FAIL"}
 
 
@@ -85,10 +86,16 @@ def models(dos: Dos, load: bool) -> list[Check]:
     embedded = dos.embedded_model(load)
     if not embedded["file"]:
         checks = [Check("models", "fail", "embedded model file not found", embedded["hint"])]
+    elif "signal" in embedded:
+        checks = [Check("models", "fail", f"embedded local/smollm2 crashed with {embedded['described']} on its first "
+                        "token: this llama-cpp-python build uses instructions this CPU or kernel does not allow",
+                        REBUILD)]
     elif "error" in embedded:
-        checks = [Check("models", "fail", f"embedded model does not load: {embedded['error']}", embedded["hint"])]
+        checks = [Check("models", "fail", f"embedded model does not load or decode: {embedded['error']}",
+                        embedded["hint"])]
     else:
-        took = f", loads in {embedded['load_s']:.2f}s" if "load_s" in embedded else ""
+        took = (f", loads in {embedded['load_s']:.2f}s, first token in {embedded['decode_s']:.2f}s"
+                if "load_s" in embedded else "")
         checks = [Check("models", "ok", f"embedded local/smollm2 at {embedded['file']}{took}")]
     tools = dos.router_tools()
     providers = tools.providers()
@@ -161,7 +168,7 @@ def _safely(area: str, section: Callable[[Dos], list[Check]], dos: Dos) -> list[
 
 def doctor(
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-    quick: bool = typer.Option(False, "--quick", help="Do not load the embedded model."),
+    quick: bool = typer.Option(False, "--quick", help="Do not load the embedded model or decode with it."),
 ) -> None:
     """What DOS sees: versions, paths, config, memory, skills, models, hooks, kernel.  Example: dos doctor"""
     checks = gather(build(), load=not quick)

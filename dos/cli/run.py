@@ -12,7 +12,7 @@ import typer
 from dos.bootstrap import build
 from dos.cli.complete import skill_names
 from dos.cli.output import AnswerStream, print_json
-from dos.context import scope as conversation_scope
+from dos.context import scope as conversation_scope, turn_id as announced_turn_id
 from dos.core.domain import TurnRequest
 from dos.core.recall import Recalled
 from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
@@ -83,6 +83,7 @@ def run(
         scope=scope,
         tools=tuple(t.strip() for t in (tools or "").split(",") if t.strip()),
         tool_choice=tool_choice,
+        turn_id=announced_turn_id(),
     )
     runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
     with AnswerStream(quiet=json_out) as out:

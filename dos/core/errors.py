@@ -37,6 +37,13 @@ class ModelError(DosError):
     exit_code = 4
 
 
+class ModelCrashed(ModelError):
+    """A model killed the process running it with a signal (an embedded llama.cpp build using instructions the CPU
+    will not run, say), or the kernel died during the turn: what was written is kept, the turn is not run again."""
+
+    exit_code = 17
+
+
 class InvalidSkill(DosError):
     """A SKILL.md (or other content file) cannot be parsed or fails validation."""
 

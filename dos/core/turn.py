@@ -88,6 +88,9 @@ class TurnRunner:
             memory.append(Event(kind="prompt", actor="user", text=gate.text, data=scope | who | gate.data, **common))
         if gate.blocked:
             raise hooks.refuse(gate)  # HookBlocked: prompt and reason are on record, no model is called
+        journal = memory if isinstance(memory, TurnJournal) else None
+        if journal:  # in flight from now: a process that dies before any text still gets its turn closed
+            journal.progress(Event(kind="response", actor="model", text="", **common))
         recalled = Recalled()
         if request.recall and request.recall_tokens > 0 and isinstance(self.memory, MemoryRecall):
             recalled = recall(self.memory, gate.text, session_id, turn_id, request.recall_tokens)
@@ -101,7 +104,6 @@ class TurnRunner:
         usage, cost, finish, served_by = Usage(), 0.0, "stop", model
         started = self.clock.monotonic()
         first_token: float | None = None
-        journal = memory if isinstance(memory, TurnJournal) else None
         saved_at: float | None = None
         try:
             loop = (ToolLoop(routed or self.gateway, self.tool_host, skill, request, hooks, memory, common,

@@ -21,6 +21,8 @@ from dos.kernel.protocol import decode, fingerprint, owned_by_me, send, socket_f
 
 START_TIMEOUT_S = 90.0
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+EXIT_KERNEL_DIED = 17  # dos.core.errors.ModelCrashed: the turn is on record and is not run again
+DEATH_WAIT_S = 5.0  # for a dead kernel's supervisor to write down how it died
 
 
 def notice(message: str) -> None:
@@ -159,7 +161,9 @@ def start(state: str | os.PathLike, say=None) -> bool:  # (say: Callable[[str], 
             progress.tick()
             if proc.poll() is not None:
                 progress.done()
-                say(f"the kernel did not start (exit {proc.returncode}; see {log_path})")
+                died = _death_record(os.fspath(state), proc.pid, key="supervisor")
+                if not (died and died.get("model")):  # else the turn, run here, names the model that crashed
+                    say(f"the kernel did not start (exit {proc.returncode}; see {log_path})")
                 return False
             if os.path.exists(path) and request(state, {"op": "ping"}):
                 progress.done()
@@ -212,11 +216,14 @@ def run_in_kernel(argv: list[str]) -> int | None:
         if sock is None:
             notice("the kernel went away; running in this process")
             return None
+        announced: dict = {}
         try:
             send(sock, frame)
-            code = _relay(sock)
+            code = _relay(sock, announced)
         finally:
             sock.close()
+        if code is None and announced:  # the kernel died during the turn: never run it a second time
+            return _lost_turn(state, announced)
         if code != "version":
             return code if isinstance(code, int) else None
         if attempt == 0:
@@ -224,8 +231,9 @@ def run_in_kernel(argv: list[str]) -> int | None:
     return None
 
 
-def _relay(sock: _socket.socket) -> int | str | None:
-    """Copy the kernel's frames to this process's streams until the exit code arrives."""
+def _relay(sock: _socket.socket, announced: dict) -> int | str | None:
+    """Copy the kernel's frames to this process's streams until the exit code arrives; the turn the kernel
+    announced goes into `announced`. None: the kernel went away (or refused) without an exit code."""
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -237,10 +245,13 @@ def _relay(sock: _socket.socket) -> int | str | None:
         try:
             line = reader.readline()
             if not line:
-                notice("the kernel stopped mid-turn; running in this process")
+                if not announced:
+                    notice("the kernel stopped before the turn began; running in this process")
                 return None
             frame = decode(line)
-            if "o" in frame:
+            if "turn" in frame:
+                announced.update(frame)
+            elif "o" in frame:
                 sys.stdout.write(frame["o"])
                 sys.stdout.flush()
             elif "e" in frame:
@@ -268,3 +279,48 @@ def _relay(sock: _socket.socket) -> int | str | None:
             except OSError:
                 pass
             return EXIT_BROKEN_PIPE
+
+
+def _lost_turn(state: str, announced: dict) -> int:
+    """The kernel died while running the announced turn: say how in one line and exit 17, without running the
+    turn again (its hooks, tools and paid calls would run twice)."""
+    notice(lost_turn(state, int(announced.get("pid") or 0), str(announced["turn"])))
+    return EXIT_KERNEL_DIED
+
+
+def lost_turn(state: str | os.PathLike, pid: int, turn: str) -> str:
+    """One line on kernel `pid` dying during turn `turn`: how it died (its supervisor's record) and what is on
+    record. Opening memory closes the orphaned turn (its partial answer, if any, kept as `crashed`)."""
+    deadline = time.monotonic() + DEATH_WAIT_S
+    died = None
+    while time.monotonic() < deadline:
+        died = _death_record(os.fspath(state), pid)
+        if died is not None:
+            break
+        time.sleep(0.05)
+    how = f"died from {died['described']}" if died else "stopped"
+    if died and died.get("model"):
+        how += f" while running the embedded model local/{died['model']}"
+    try:
+        from dos.bootstrap import build  # only on this rare path: the memory store, to see what is on record
+
+        recorded = build().memory.turn(turn)
+    except Exception:  # an unreadable store must not hide the one line that matters
+        recorded = None
+    kept = ("the prompt and the partial answer are in memory" if recorded and recorded.response else
+            "the prompt is in memory" if recorded else "the prompt was not yet on record")
+    return (f"the kernel {how} during this turn; {kept} (turn {turn}); not run again "
+            "(`dos doctor`, `dos kernel logs`)")
+
+
+def _death_record(state: str, pid: int, key: str = "pid") -> dict | None:
+    """How kernel `pid` died (or the kernel of supervisor `pid`, with key="supervisor"), from its supervisor's
+    record; None while it is not there yet."""
+    from dos.kernel.protocol import EXIT_RECORD
+
+    try:
+        with open(os.path.join(state, EXIT_RECORD), "rb") as f:
+            record = decode(f.read())
+    except (OSError, ValueError):
+        return None
+    return record if record.get(key) == pid else None

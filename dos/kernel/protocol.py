@@ -2,7 +2,8 @@
 
 Frames are JSON objects, one per line. Client to kernel: `{"op": "ping"|"stop"|"run"|"turn"|"cancel", ...}`.
 Kernel to client: `{"o": text}` (stdout), `{"e": text}` (stderr), `{"exit": code}`, or `{"refused": reason}`;
-a chat `turn` also gets `{"t": text}` (the answer) and a result or error in its exit frame (dos.cli.repl.kernel).
+a chat `turn` also gets `{"t": text}` (the answer) and a result or error in its exit frame (dos.cli.repl.kernel);
+a `run` gets `{"turn": id, "pid": kernel pid}` first, the id its turn will have in memory.
 
 The thin client imports this module on every `dos run`, so it imports no `json` or `pathlib` (they import `re`
 and `enum`), no `socket` (`enum`) and no `hashlib` (OpenSSL): together about 12 ms of each run. `encode` and
@@ -25,6 +26,7 @@ except ImportError:  # pragma: no cover - Python 3.12 renamed it; other builds h
         from hashlib import sha256
 
 MAX_SOCKET_PATH = 100
+EXIT_RECORD = "kernel.exit.json"  # in the state folder: how the last kernel died (written by its supervisor)
 # Variables that change what a turn does (keys, endpoints, DOS settings): a kernel started under other values
 # is not reused. Only a hash of them ever leaves the client.
 _BEHAVIOUR_PREFIXES = ("DOS_", "LITELLM_", "OLLAMA_", "AWS_", "AZURE_")

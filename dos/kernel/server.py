@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import faulthandler
 import fcntl
 import json
 import os
+import signal
 import socket
 import struct
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from dos.adapters import embedded_health
 from dos.context import Client, set_client
+from dos.core.ids import new_id
 from dos.kernel import streams
-from dos.kernel.protocol import fingerprint, send, socket_path
+from dos.kernel.protocol import EXIT_RECORD, fingerprint, send, socket_path
 
 
 LOCK_WAIT_S = 15.0
@@ -193,8 +197,13 @@ class Kernel:
 
         client = streams.ClientIO(conn, base64.b64decode(request.get("stdin") or ""), request.get("ttys") or {})
         last: dict[str, Any] = {"exit": 1}
+        # Told first: a client whose kernel dies during the turn looks it up and never runs it again.
+        turn_id = new_id() if request["op"] == "run" else request["turn"]["request"].get("turn_id")
+        if turn_id:
+            send(conn, {"turn": turn_id, "pid": os.getpid()})
         try:
-            set_client(Client(cwd=request["cwd"], scope=request["scope"], env=request.get("env") or {}))
+            set_client(Client(cwd=request["cwd"], scope=request["scope"], env=request.get("env") or {},
+                              turn_id=turn_id))
             streams.attach(client)
             threading.Thread(target=watch_for_cancel, daemon=True).start()
             if request["op"] == "turn":
@@ -251,7 +260,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state", required=True, type=Path)
     parser.add_argument("--idle", type=float, default=900.0, help="seconds without a request before exiting")
     args = parser.parse_args(argv)
+    page = embedded_health.share_activity()
+    child = os.fork()  # before any thread or model: the parent stays a small supervisor
+    if child:
+        supervise(child, args.state, page)
+    faulthandler.enable(all_threads=True)  # a crash leaves every thread's Python stack in kernel.log
     Kernel(args.state, args.idle).serve()
     for stream in (sys.__stdout__, sys.__stderr__):
         stream.flush()
     os._exit(0)  # skip interpreter teardown: llama.cpp's destructors fail noisily when run that late
+
+
+def supervise(child: int, state: Path, page: Any) -> NoReturn:
+    """The kernel's parent waits for it. When a signal kills it, the parent writes down which signal and which
+    embedded model was in native code at that moment (`kernel.exit.json`; for a crash signal also the model's crash
+    record), so the client that lost its turn can say so in one line and nothing runs the model into the same
+    crash again. Exits as the kernel did (128 + the signal for a signal)."""
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))  # `kill` of either pid stops the kernel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _, status = os.waitpid(child, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        os._exit(code)
+    signum = -code
+    model = embedded_health.active(page)
+    record = {"pid": child, "supervisor": os.getpid(), "signal": signum, "described": embedded_health.describe(signum), "model": model,
+              "at": time.time()}
+    write_private(state / EXIT_RECORD, json.dumps(record))
+    if model and signum in embedded_health.CRASH_SIGNALS:
+        embedded_health.record_crash(state, model, signum, "running in the kernel")
+    where = f" while running the embedded model local/{model}" if model else ""
+    print(f"dos kernel {child} died from {record['described']}{where}", file=sys.stderr, flush=True)
+    os._exit(128 + signum)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, readable by this user only."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)

@@ -21,7 +21,7 @@ from typing import Any
 from dos.bootstrap import build
 from dos.context import display_env
 from dos.core.domain import TurnRequest, TurnResult, Usage
-from dos.core.errors import DosError
+from dos.core.errors import DosError, ModelCrashed
 from dos.kernel import client
 from dos.kernel.protocol import fingerprint, owned_by_me, send, socket_path
 
@@ -33,7 +33,8 @@ RESULT_FIELDS = ("turn_id", "session_id", "skill", "model", "text", "cost", "fin
 
 
 class KernelGone(Exception):
-    """The kernel cannot take the turn, or stopped during it: the turn runs in this process instead."""
+    """The kernel cannot take the turn (it runs in this process instead), or stopped during it (ModelCrashed when
+    the turn was announced, so on record: it is not run again)."""
 
 
 class KernelTurns:
@@ -71,10 +72,17 @@ class KernelTurns:
             if sock is None:
                 raise KernelGone("the kernel went away")
         ttys = {"stdin": False, "stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()}
+        announced: dict[str, Any] = {}
         with sock:
             send(sock, {"op": "turn", "fingerprint": self.fingerprint, "cwd": os.getcwd(), "scope": scope,
                         "env": display_env(), "ttys": ttys, "turn": payload})
-            last, cancelled = self._relay(sock, on_text)
+            try:
+                last, cancelled = self._relay(sock, on_text, announced)
+            except KernelGone:
+                if announced:  # the kernel died during the turn: it is on record and never runs twice
+                    raise ModelCrashed(client.lost_turn(self.state, int(announced["pid"]),
+                                                        str(announced["turn"]))) from None
+                raise
         code = int(last["exit"])
         if code == 0:
             return result_from(last["result"])
@@ -96,14 +104,18 @@ class KernelTurns:
         sock.close()
         return None
 
-    def _relay(self, sock: socket.socket, on_text: Callable[[str], None]) -> tuple[dict[str, Any], bool]:
-        """The kernel's frames until the last one (returned, with whether Ctrl-C was passed on as a cancel)."""
+    def _relay(self, sock: socket.socket, on_text: Callable[[str], None],
+               announced: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The kernel's frames until the last one (returned, with whether Ctrl-C was passed on as a cancel); the
+        turn the kernel announced goes into `announced`."""
         reader = sock.makefile("rb")
         cancelled = False
         while True:
             try:
                 frame = _next_frame(reader)
-                if "t" in frame:
+                if "turn" in frame:
+                    announced.update(frame)
+                elif "t" in frame:
                     on_text(frame["t"])
                 elif "e" in frame or "o" in frame:
                     stream = sys.stderr if "e" in frame else sys.stdout
