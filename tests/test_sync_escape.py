@@ -268,3 +268,22 @@ def test_a_manifest_never_selects_a_preset(dos, world, tmp_path):
     r = dos("sync", "claude", env={"HOME": str(userhome)}, cwd=repo)
     assert r.code == 0, r.err
     assert (userhome / ".claude" / "skills" / "mine" / "SKILL.md").is_file()
+
+
+def test_a_symlink_loop_or_a_strange_name_is_one_line(world):
+    assert not build().sync.sync()[0].error
+    (world["target"] / "mine" / "loop").symlink_to(world["target"] / "mine" / "loop")
+    manifest = json.loads((world["target"] / ".dos-sync.json").read_text())
+    manifest["files"]["mine/loop/x"] = "0" * 64
+    (world["target"] / ".dos-sync.json").write_text(json.dumps(manifest))
+    [report] = build().sync.sync(force=True)
+    refused(report, "loop")
+    (world["target"] / "mine" / "loop").unlink()
+    manifest["files"].pop("mine/loop/x")
+    (world["target"] / ".dos-sync.json").write_text(json.dumps(manifest))
+    elsewhere = world["tmp"] / "x\n\x1b[2Jevil"
+    elsewhere.write_text("private\n")
+    (world["target"] / "mine" / "odd\nname\x1b[31m").symlink_to(elsewhere)
+    [report] = build().sync.sync(force=True)
+    refused(report, "outside")
+    assert "\x1b" not in report.error and elsewhere.read_text() == "private\n"

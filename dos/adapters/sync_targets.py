@@ -220,7 +220,10 @@ class SyncTargets:
         or removes must resolve inside the latter. A relative target (a project preset) must stay inside the
         folder dos runs in, so a cloned repository's `.claude -> ~` cannot point it at the user's files."""
         root = self.path_of(spec)
-        real = root.resolve()
+        try:
+            real = root.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise StorageError(f"{root} cannot be resolved ({exc})") from None
         if not Path(os.path.expanduser(spec.path)).is_absolute() and not real.is_relative_to(cwd().resolve()):
             raise StorageError(f"{root} leads outside {cwd()} (to {real}) through a symlink; nothing written or "
                                "removed (give the target an absolute path in sync.yaml to sync there)")
@@ -498,10 +501,14 @@ def inside(root: Path, real: Path, paths: Iterable[str]) -> None:
     """StorageError (one line) unless every `root/path` resolves inside `real` (the target, symlinks followed):
     a skill folder, a subfolder or a file that is a symlink out of the target is never written, removed or read."""
     for rel in paths:
-        where = (root / rel).resolve()
+        try:
+            where = (root / rel).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop: RuntimeError up to Python 3.12, OSError after
+            raise StorageError(f"{str(root / rel)!r} cannot be resolved ({exc}); nothing written or removed") from None
         if where != real and not where.is_relative_to(real):
-            raise StorageError(f"{root / rel} leads outside the target (to {where}) through a symlink; "
-                               "nothing written or removed")
+            # repr: the names come from the target folder, so they may hold newlines or escape codes
+            raise StorageError(f"{str(root / rel)!r} leads outside the target (to {str(where)!r}) through a "
+                               "symlink; nothing written or removed")
 
 
 def _hash_or_none(path: Path) -> str | None:
