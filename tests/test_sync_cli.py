@@ -217,8 +217,10 @@ def test_no_config_names_a_preset(sync, dos_home, home):
     assert r.code == 0, r.err
     assert (home / ".gemini" / "skills" / "solo" / "SKILL.md").is_file()
     assert (home / ".codex" / "skills" / "solo" / "scripts" / "run.sh").is_file()
-    # without sync.yaml, `dos sync` and `dos sync status` cover the presets synced before
+    # without sync.yaml, a preset is used only when named: never because its folder holds a manifest (issue 25)
     r = sync("status")
+    assert r.code == 2 and "no targets in" in r.err and "dos sync claude" in r.err
+    r = sync("status", "codex", "gemini")
     assert r.code == 0 and [line.split(":")[0] for line in r.out.splitlines()] == ["codex", "gemini"]
 
 

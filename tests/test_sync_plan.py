@@ -99,3 +99,23 @@ def test_unified_diff():
     assert "--- target/k/SKILL.md" in d and "-two" in d and "+2" in d
     assert "Binary files" in s.unified_diff("k/a.bin", b"\xff\x00", b"x", "t", "s")
     assert "+++ /dev/null" in s.unified_diff("k/f", b"x\n", None, "t", "s")
+
+
+@pytest.mark.parametrize("path, problem", [
+    ("mine/SKILL.md", None), ("mine/scripts/run.sh", None), ("my-skill/a b.md", None),
+    ("../x", "outside"), ("mine/../../x", "outside"), ("./../x", "outside"), ("..", "outside"),
+    ("/home/u/.bashrc", "outside"), ("\\\\server\\share", "outside"), ("C:/Users/x", "outside"),
+    ("mine\\..\\..\\x", "outside"), ("mine\\x", "backslash"), ("mine/x\0", "NUL"),
+    ("lonely", "not a"), ("", "not a"), ("mine//x", "not a"), ("mine/./x", "not a"), ("mine/", "not a"),
+    (".git/config", "hidden"), ("./x", "not a"),
+])
+def test_path_problem_keeps_manifest_paths_inside_the_target(path, problem):
+    found = s.path_problem(path)
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+@pytest.mark.parametrize("name, ok", [("summarize", True), ("my-skill", True), ("..", False), (".", False),
+                                      ("a/b", False), ("a\\b", False), ("/etc", False), (".hidden", False),
+                                      ("", False), ("x\n", False), ("C:", False)])
+def test_name_problem_refuses_names_that_are_paths(name, ok):
+    assert (s.name_problem(name) is None) == ok

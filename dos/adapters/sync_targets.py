@@ -197,14 +197,12 @@ class SyncTargets:
         names = list(dict.fromkeys(names))
         mine = self.configured()
         if not names:
+            # Only what the user configured: never a preset because its folder holds a manifest, which anyone
+            # who can write that folder (a cloned repository's ./.claude/skills) can put there.
             if mine:
                 return mine
-            # no sync.yaml: the presets synced before (their folder holds a manifest)
-            used = [t for t in plan_rules.PRESETS.values() if (self.path_of(t) / MANIFEST).is_file()]
-            if not used:
-                raise UsageError(f"no targets in {self.config_file}; name one (e.g. `dos sync claude`) "
-                                 "or see `dos sync targets`")
-            return used
+            raise UsageError(f"no targets in {self.config_file}; name one (e.g. `dos sync claude`) "
+                             "or list them there; see `dos sync targets`")
         known = {t.name: t for t in self.available()}
         out = []
         for n in names:
@@ -216,6 +214,22 @@ class SyncTargets:
     def path_of(self, spec: TargetSpec) -> Path:
         p = Path(os.path.expanduser(spec.path))
         return p if p.is_absolute() else cwd() / p
+
+    def real_root(self, spec: TargetSpec) -> tuple[Path, Path]:
+        """The target's folder as configured, and where it really is (symlinks followed): everything dos writes
+        or removes must resolve inside the latter. A relative target (a project preset) must stay inside the
+        folder dos runs in, so a cloned repository's `.claude -> ~` cannot point it at the user's files."""
+        root = self.path_of(spec)
+        try:
+            real = root.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise StorageError(f"{root} cannot be resolved ({exc})") from None
+        if not Path(os.path.expanduser(spec.path)).is_absolute() and not real.is_relative_to(cwd().resolve()):
+            raise StorageError(f"{root} leads outside {cwd()} (to {real}) through a symlink; nothing written or "
+                               "removed (give the target an absolute path in sync.yaml to sync there)")
+        if root.exists() and not root.is_dir():
+            raise StorageError(f"{root} is not a folder")
+        return root, real
 
     # --- the source ------------------------------------------------------------------------------------
 
@@ -269,6 +283,19 @@ class SyncTargets:
         files = data.get("files") if isinstance(data, dict) else None
         return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
 
+    @classmethod
+    def checked_manifest(cls, root: Path, real: Path) -> dict[str, str]:
+        """The manifest, every entry a `<skill>/<file>` inside the target; StorageError (one line) otherwise, so
+        a hostile manifest (`../x`, `/home/u/x`) gets nothing written or removed, with or without --force."""
+        manifest = cls.read_manifest(root)
+        for rel in manifest:
+            problem = plan_rules.path_problem(rel)
+            if problem:
+                raise StorageError(f"{root / MANIFEST}: the entry {rel!r} {problem}; nothing written or removed "
+                                   "(move the manifest away if dos did not write it)")
+        inside(root, real, manifest)
+        return manifest
+
     @staticmethod
     def write_manifest(root: Path, spec: TargetSpec, files: dict[str, str], source: dict[str, SourceSkill]) -> None:
         skills = sorted({plan_rules.skill_of(p) for p in files})
@@ -286,15 +313,14 @@ class SyncTargets:
 
     def _plan(self, spec: TargetSpec, source: dict[str, SourceSkill], force: bool
               ) -> tuple[TargetReport, dict[str, Path], dict[str, Path]]:
-        root = self.path_of(spec)
+        root, real = self.real_root(spec)
         report = TargetReport(spec, root)
         wanted = self.wanted(spec, source)
         src = self.source_files(wanted)
-        if root.exists() and not root.is_dir():
-            raise StorageError(f"{root} is not a folder")
-        manifest = self.read_manifest(root)
+        manifest = self.checked_manifest(root, real)
         managed = set(wanted) | {plan_rules.skill_of(p) for p in manifest}
         tgt = self.target_files(root, managed)
+        inside(root, real, [*src, *tgt])  # every path written, removed or hashed, before any of it happens
         report.plans = plan_rules.plan(hash_files(src), manifest, hash_files(tgt), force)
         return report, src, tgt
 
@@ -340,10 +366,12 @@ class SyncTargets:
     def _apply(self, report: TargetReport, src: dict[str, Path], tgt: dict[str, Path],
                source: dict[str, SourceSkill]) -> None:
         root = report.path
+        real = root.resolve()
         before = self.read_manifest(root) if root.is_dir() else {}
         try:
             for p in report.changes:
                 dest = root / p.path
+                inside(root, real, [p.path])  # again, right before: a folder may have become a symlink since
                 if _hash_or_none(dest) != p.target:  # edited since the scan: never overwrite it silently
                     report.skipped_changed.add(p.path)
                     continue
@@ -355,7 +383,7 @@ class SyncTargets:
                 else:
                     _remove(dest, root)
                 report.done.add(p.path)
-        except OSError as exc:
+        except (OSError, StorageError) as exc:
             report.error = _reason(exc)
         finally:
             after = plan_rules.next_manifest(report.plans, report.done)
@@ -375,18 +403,23 @@ class SyncTargets:
         """Take a target's copy of a skill back into the source: the skill's own folder if it is the user's or
         the project's, else (a built-in or a pack) a new folder in the user's skills folder that shadows it."""
         spec = self.resolve([target])[0]
-        root = self.path_of(spec)
+        problem = plan_rules.name_problem(skill)
+        if problem:
+            raise UsageError(f"the skill name {skill!r} {problem}; name a skill folder of {spec.name} "
+                             f"(`dos sync status {spec.name}` lists them)")
+        root, real = self.real_root(spec)
         folder = root / skill
         if not (folder / "SKILL.md").is_file():
             raise UsageError(f"target '{spec.name}' has no skill '{skill}' ({folder}/SKILL.md is missing)")
+        manifest = self.checked_manifest(root, real)
+        theirs = folder_files(folder)
+        inside(root, real, [f"{skill}/{rel}" for rel in ["SKILL.md", *theirs]])  # read nothing from elsewhere
         source, _ = self.source()
         own = source.get(skill)
         copied = own is None or not own.editable
         into = self.user_skills / skill if copied else own.folder
         if copied and into.exists() and own is not None and own.folder != into:
             raise UsageError(f"{into} exists but is not the skill dos resolves; move it away first")
-        manifest = self.read_manifest(root)
-        theirs = folder_files(folder)
         mine = folder_files(into)
         written, removed = [], []
         try:
@@ -462,6 +495,20 @@ class SyncTargets:
         finally:
             observer.stop()
             observer.join(timeout=2)
+
+
+def inside(root: Path, real: Path, paths: Iterable[str]) -> None:
+    """StorageError (one line) unless every `root/path` resolves inside `real` (the target, symlinks followed):
+    a skill folder, a subfolder or a file that is a symlink out of the target is never written, removed or read."""
+    for rel in paths:
+        try:
+            where = (root / rel).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop: RuntimeError up to Python 3.12, OSError after
+            raise StorageError(f"{str(root / rel)!r} cannot be resolved ({exc}); nothing written or removed") from None
+        if where != real and not where.is_relative_to(real):
+            # repr: the names come from the target folder, so they may hold newlines or escape codes
+            raise StorageError(f"{str(root / rel)!r} leads outside the target (to {str(where)!r}) through a "
+                               "symlink; nothing written or removed")
 
 
 def _hash_or_none(path: Path) -> str | None:

@@ -65,6 +65,40 @@ def skill_of(path: str) -> str:
     return path.split("/", 1)[0]
 
 
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a skill folder in a target (None when it can): one plain, visible path component.
+    Skill names come from the command line (`pull`) and from a target's manifest, which anyone who can write
+    the target folder (a cloned repository's `.claude/skills`) controls."""
+    if not isinstance(name, str) or not name:
+        return "is empty"
+    if name in (".", "..") or "/" in name or "\\" in name or (len(name) > 1 and name[1] == ":"):
+        return "is a path, not a skill name"
+    if name.startswith("."):
+        return "is hidden (dos never syncs hidden folders)"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "holds a control character"
+    return None
+
+
+def path_problem(path: str) -> str | None:
+    """Why `path` cannot be a file of a target (None when it can): `<skill>/<file>` relative to the target, with
+    no absolute part, no `..` or `.`, no empty component and no backslash, so joined to the target it stays inside
+    it (symlinks are the adapter's to check: they need the file system)."""
+    if not isinstance(path, str):
+        return "is not a `<skill>/<file>` path"
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return "is absolute: outside the target"
+    parts = path.replace("\\", "/").split("/")
+    if ".." in parts:
+        return "climbs out with '..': outside the target"
+    if "\\" in path or "\0" in path:
+        return "holds a backslash or a NUL: not a path dos writes"
+    if len(parts) < 2 or "" in parts or "." in parts:
+        return "is not a `<skill>/<file>` path"
+    problem = name_problem(parts[0])
+    return f"is not a `<skill>/<file>` path (the skill name {problem})" if problem else None
+
+
 def plan_file(path: str, source: str | None, manifest: str | None, target: str | None, force: bool = False) -> FilePlan:
     """The decision for one file. `force` turns every skip into a write (or a remove)."""
     s, m, t = source, manifest, target
