@@ -101,3 +101,17 @@ def test_a_held_call_tells_the_provider_the_output_it_was_held_for(dos, dos_home
         assert dos("run", "ask", "--model", "cloud-us", "hello").code == 0
         assert server.bodies[0]["max_tokens"] == 4096
         assert "max_tokens" not in server.bodies[1]  # no budget binds: the provider's own default
+
+
+def test_the_models_own_tokenizer_counts_where_litellm_ships_one_and_bytes_bound_the_rest():
+    from dos.adapters.litellm_tokens import count_tokens
+    from dos.core.ledger import text_tokens, utf8_len
+
+    text = CJK * 20
+    gpt = ModelEntry("gpt-4o", params={"model": "openai/gpt-4o"}, sovereignty="us", input_price=2.5)
+    counted = count_tokens(gpt, text)
+    assert counted is not None and len(text) / 4 < counted < utf8_len(text)
+    own_server = ModelEntry("mine", params={"model": "openai/gpt-4o", "api_base": "http://127.0.0.1:9/v1"})
+    claude = ModelEntry("claude", params={"model": "anthropic/claude-sonnet-4"})
+    assert count_tokens(own_server, text) is None and count_tokens(claude, text) is None
+    assert text_tokens(claude, text, count_tokens) == utf8_len(text)
