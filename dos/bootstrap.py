@@ -136,14 +136,20 @@ class Dos:
 
     @cached_property
     def spending(self) -> Any:
-        """Budgets for routed calls (dos.core.ledger): the ledger, plus each pack manifest's `budget:`."""
+        """Budgets for routed calls (dos.core.ledger): the ledger, each pack manifest's `budget:`, and the models'
+        own tokenizers where LiteLLM ships one (imported only when such a model is about to be called)."""
+        from dos.adapters.litellm_tokens import count_tokens
+
+        return self._spending(count_tokens)
+
+    def _spending(self, counter: Any = None) -> Any:
         from dos.core.ledger import Spending
 
         def pack_budget(name: str) -> Any:
             entry = next((e for e in self.skills.packs.entries() if e.name == name and e.pack), None)
             return entry.pack.budget if entry else None
 
-        return Spending(self.ledger, pack_budget)
+        return Spending(self.ledger, pack_budget, counter)
 
     @cached_property
     def tokens(self) -> Any:
@@ -163,7 +169,9 @@ class Dos:
         """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""
         from dos.adapters.router_tools import RouterTools
 
-        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router, self.spending)
+        # no tokenizer: explaining a route calls no model, so it never imports LiteLLM (prompts bounded by bytes)
+        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router,
+                           self._spending())
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, None, self.memory, SystemClock(),

@@ -1,5 +1,6 @@
 """An HTTP-level test double of a cloud provider: a small OpenAI-compatible server on 127.0.0.1, scripted to
-fail per request (timeout, 429, 500, bad JSON) and recording every request it sees."""
+fail per request (timeout, 429, 500, bad JSON) and recording every request it sees. Its answer (`reply`) and the
+usage it reports (`usage`: a function of the request body) are scripted too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BEHAVIOURS = ("ok", "timeout", "429", "500", "badjson", "tool")
@@ -15,9 +17,11 @@ BEHAVIOURS = ("ok", "timeout", "429", "500", "badjson", "tool")
 class FakeProvider:
     """`script[model]` is a list of behaviours, one per request to that model; the last one repeats."""
 
-    def __init__(self, script: dict[str, list[str]] | None = None, reply: str = "fake answer", hang_s: float = 3.0):
+    def __init__(self, script: dict[str, list[str]] | None = None, reply: str = "fake answer", hang_s: float = 3.0,
+                 usage: Callable[[dict], tuple[int, int]] | None = None):
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.reply = reply
+        self.usage = usage or (lambda body: (5, 2))  # (prompt, completion) tokens the provider says it counted
         self.hang_s = hang_s
         self.requests: list[str] = []  # model names, in arrival order
         self.bodies: list[dict] = []  # the request bodies, in arrival order
@@ -61,9 +65,9 @@ class FakeProvider:
                 elif step == "tool":  # calls the first tool offered, with {"city": "Paris"}
                     self._tool_call(model, body)
                 elif body.get("stream"):
-                    self._stream(model)
+                    self._stream(model, body)
                 else:
-                    self._send(200, json.dumps(owner.completion(model)).encode())
+                    self._send(200, json.dumps(owner.completion(model, body)).encode())
 
             def _send(self, code: int, data: bytes) -> None:
                 try:
@@ -107,7 +111,7 @@ class FakeProvider:
                 data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
                 self._raw(200, "text/event-stream", data.encode())
 
-            def _stream(self, model: str) -> None:
+            def _stream(self, model: str, body: dict) -> None:
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
@@ -120,7 +124,7 @@ class FakeProvider:
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     done = base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
                     self.wfile.write(f"data: {json.dumps(done)}\n\n".encode())
-                    usage = base | {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}
+                    usage = base | {"choices": [], "usage": owner.usage_of(body)}
                     self.wfile.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
                     self.wfile.flush()
                     self.close_connection = True
@@ -133,11 +137,15 @@ class FakeProvider:
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def completion(self, model: str) -> dict:
+    def usage_of(self, body: dict) -> dict:
+        prompt, completion = self.usage(body)
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+    def completion(self, model: str, body: dict | None = None) -> dict:
         return {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": self.reply}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+            "usage": self.usage_of(body or {}),
         }
 
     def __enter__(self) -> FakeProvider:

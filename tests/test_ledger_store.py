@@ -16,6 +16,7 @@ from dos.adapters.sqlite_memory import SqliteMemory
 from dos.core.domain import Chunk, Skill, TurnRequest, Usage
 from dos.core.errors import BudgetCut, BudgetExceeded, StorageError, UsageError
 from dos.core.ledger import (
+    MAX_TOKEN_BYTES,
     MICRO,
     Budget,
     Charge,
@@ -256,22 +257,47 @@ def test_a_free_local_model_is_debited_zero_with_its_tokens(ledger):
     assert not ledger.entries(kinds=("hold",))  # nothing to reserve
 
 
-def test_a_stream_running_over_is_cut_at_the_limit_and_keeps_the_partial_answer(tmp_path):
+class CountingStream(PricedStream):
+    """A provider that reports its running count with every piece (usage as it goes), and ignores max_tokens."""
+
+    def stream(self, model, messages, *, max_tokens, temperature) -> Iterator[Chunk]:
+        entry = self.decision.chain[0]
+        for n, piece in enumerate(self.pieces, 1):
+            yield Chunk(text=piece, usage=Usage(self.usage.prompt_tokens, 200 * n), model=entry.name)
+
+
+def test_a_stream_the_provider_counts_over_the_hold_is_cut_and_keeps_the_partial_answer(tmp_path):
     memory = SqliteMemory(tmp_path / "memory.db")
     ledger = SqliteLedger(memory)
     ledger.set_budget("all", "", "total", MICRO)
-    long = ["word " * 200] * 400  # ~400k characters: far past the worst case of 4,096 output tokens
-    run = runner(ledger, DEAR, gateway=PricedGateway(pieces=long), memory=memory)
+    gateway = PricedGateway(pieces=["word " * 200] * 400, usage=Usage(20, 0))
+    gateway.bind = lambda decision: CountingStream(decision, gateway.pieces, gateway.usage)
+    run = runner(ledger, DEAR, gateway=gateway, memory=memory)
     seen: list[str] = []
-    with pytest.raises(BudgetCut, match="stopped at the budget limit"):
-        run.run(TurnRequest("ask", "hi", recall=False), on_text=seen.append)
-    assert seen and len("".join(seen)) < 400 * 1000
+    with pytest.raises(BudgetCut, match="stopped at the budget limit: the provider counts"):
+        run.run(TurnRequest("ask", "hi", max_tokens=1000, recall=False), on_text=seen.append)
+    assert len(seen) == 5  # the 6th piece brings the provider's count to 1,200 output tokens: over the 1,000 held
     response = memory.db.execute("SELECT text, data FROM events WHERE kind = 'response'").fetchone()
     assert response["text"] == "".join(seen) and '"complete":false' in response["data"]
     debit = ledger.entries(kinds=("debit",))[0]
     hold = ledger.entries(kinds=("hold",))[0]
-    assert 0 < -debit["amount"] <= hold["reserved"] <= MICRO and debit["note"] == "partial"
+    assert -debit["amount"] == hold["reserved"] < 20 * 10 + 1200 * 30  # charged the hold, not the overage
+    assert debit["note"].startswith("partial; capped at the hold") and debit["completion_tokens"] == 1200
     assert ledger.held() == 0 and ledger.balance() == debit["amount"]
+
+
+def test_a_runaway_stream_with_no_usage_is_cut_far_past_its_allowance_never_before(tmp_path):
+    memory = SqliteMemory(tmp_path / "memory.db")
+    ledger = SqliteLedger(memory)
+    ledger.set_budget("all", "", "total", MICRO)
+    piece = "x" * 4096
+    run = runner(ledger, DEAR, gateway=PricedGateway(pieces=[piece] * 300), memory=memory)
+    seen: list[str] = []
+    with pytest.raises(BudgetCut, match="went on past the 16 output tokens"):
+        run.run(TurnRequest("ask", "hi", max_tokens=16, recall=False), on_text=seen.append)
+    assert len("".join(seen)) == 16 * MAX_TOKEN_BYTES  # all that fits 16 tokens of the longest kind; the next is cut
+    debit = ledger.entries(kinds=("debit",))[0]
+    assert -debit["amount"] == ledger.entries(kinds=("hold",))[0]["reserved"] and "capped" in debit["note"]
 
 
 def test_stale_holds_of_dead_processes_are_released(tmp_path):
@@ -292,7 +318,7 @@ def test_stale_holds_of_dead_processes_are_released(tmp_path):
 def test_route_decision_keeps_its_constraints_when_narrowed(ledger):
     ledger.set_budget("all", "", "day", 20_000)
     decision = decide([DEAR, CHEAP], RouteRequest(prefer="best"))
-    narrowed = Spending(ledger).guard(skill()).fit(decision, 40, 1000)
+    narrowed = Spending(ledger).guard(skill()).fit(decision, [{"role": "user", "content": "hi"}], 1000)
     assert narrowed.names == ["cheap"]
     dropped = next(v for v in narrowed.verdicts if v.name == "dear")
     assert not dropped.kept and dropped.constraint == "budget" and "daily budget" in dropped.reason

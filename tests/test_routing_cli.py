@@ -73,14 +73,14 @@ def test_route_explain_shows_the_models_a_budget_removes(dos, dos_home, tmp_path
     write_skill(tmp_path / ".dos" / "skills", "ask", extra="metadata:\n  dos:\n    route:\n      prefer: best\n")
     with FakeProvider() as server:
         write_models_yaml(dos_home, cloud_yaml(server.url))
-        assert dos("budget", "set", "--skill", "ask", "--period", "day", "0.001").code == 0
+        assert dos("budget", "set", "--skill", "ask", "--period", "day", "0.05").code == 0
         out = dos("route", "explain", "ask", "--max-tokens", "100")
         capped = dos("route", "explain", "ask", "--max-tokens", "100000")
         assert dos("budget", "set", "--skill", "ask", "--period", "day", "0").code == 0
         none_left = dos("route", "explain", "ask", "--model", "cloud-eu", "--max-tokens", "100")
-    assert out.code == 0 and "chain\tcloud-eu -> local/smollm2" in out.out  # 100 tokens at $3/M fit in 0.001
+    assert out.code == 0 and "chain\tcloud-eu -> local/smollm2" in out.out  # recall's bound and 100 tokens fit in 0.05
     assert capped.code == 0 and "chain\tlocal/smollm2" in capped.out
-    assert "removed\tcloud-eu\tmay cost 0.30" in capped.out and "skill 'ask' daily budget 0.001" in capped.out
+    assert "removed\tcloud-eu\tmay cost 0.31" in capped.out and "skill 'ask' daily budget 0.05" in capped.out
     assert none_left.code == 14 and "over budget" in none_left.err and none_left.err.count("\n") == 1
     assert server.requests == []  # explaining never calls a model
 

@@ -28,13 +28,14 @@ class RecordingGuard:
         self.holds, self.debits = [], []
         self.turn = None
 
-    def reserve(self, chain, messages, max_tokens, key):
+    def reserve(self, chain, messages, max_tokens, key, tools=None):
         self.holds.append(key)
+        return max_tokens
 
-    def check(self, entry, chars):
+    def check(self, entry, usage, output_bytes):
         pass
 
-    def settle(self, key, model, cost, entry, usage, chars, complete, source, event_id):
+    def settle(self, key, model, cost, entry, usage, output, complete, source, event_id):
         self.debits.append((key, cost, usage.prompt_tokens, event_id))
 
 

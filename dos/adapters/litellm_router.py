@@ -168,8 +168,10 @@ class RoutedStream:
                     for call in (getattr(choice.delta, "tool_calls", None) or []) if choice.delta else []:
                         _add_call_piece(calls, call)
                 reported = getattr(part, "usage", None)
-                if reported:
-                    usage = Usage(reported.prompt_tokens or 0, reported.completion_tokens or 0)
+                counted = Usage(reported.prompt_tokens or 0, reported.completion_tokens or 0) if reported else usage
+                if counted != usage and (counted.prompt_tokens or counted.completion_tokens):
+                    usage = counted  # the provider's own count, passed on as it comes: the ledger cuts on it
+                    yield Chunk(usage=usage, model=served)
         except ModelError:
             raise
         except Exception as exc:  # LiteLLM maps every provider failure onto its own exception types

@@ -1,13 +1,19 @@
-"""The credit ledger's rules, pure: exact amounts, worst-case estimates, which budget binds, and the guard a
-routed call runs under (check before, hold the worst case, cut a stream that runs over, settle after).
+"""The credit ledger's rules, pure: exact amounts, worst-case bounds, which budget binds, and the guard a
+routed call runs under (check before, hold the worst case, cut a stream the provider counts over it, settle after,
+never above the hold).
 
 Amounts are integers of micro-credits (1 credit = 1,000,000 µ). A credit is one US dollar of provider cost (the
 catalog's prices are USD per million tokens), so a price in $/M tokens times a token count is micro-credits,
 exactly. Balances and spend are sums of ledger entries, computed by the adapter; nothing here stores a counter.
+
+Token counts for a hold are never guessed low: the model's own tokenizer where there is one (a `TokenCounter`,
+see dos/adapters/litellm_tokens.py), else the text's UTF-8 bytes, which no tokenizer in use exceeds (a token is at
+least one byte), plus a generous allowance for each message's framing.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,10 +31,16 @@ MICRO = 1_000_000
 KINDS = ("grant", "debit", "refund", "adjust", "hold", "release")
 PERIODS = ("day", "week", "month", "total")
 SCOPES = ("all", "skill", "pack", "token")
-DEFAULT_MAX_OUTPUT = 4096  # output tokens assumed when neither the command line nor the skill caps them
-MESSAGE_OVERHEAD_CHARS = 16  # role and framing per message, in characters
-RECALL_ALLOWANCE_CHARS = 600 * 4  # what recall may add to a prompt (dos.core.recall.BUDGET_TOKENS)
+DEFAULT_MAX_OUTPUT = 4096  # output tokens held (and asked of the provider) when nothing else caps them
+MESSAGE_OVERHEAD_TOKENS = 8  # role and framing per message (OpenAI counts 3 or 4, chat templates about 5)
+REPLY_PRIMING_TOKENS = 8  # what a provider adds to prime the answer (OpenAI: 3), and a BOS token
+TOOLS_ALLOWANCE_TOKENS = 1024  # the system prompt some providers add when tools are offered (Anthropic: ~350)
+RECALL_BYTES_PER_TOKEN = 16  # recall counts 4 characters a token; a character is at most 4 UTF-8 bytes
+RECALL_FRAMING_TOKENS = 512  # the recalled note's heading, and the framing of up to 16 history messages
+MAX_TOKEN_BYTES = 256  # no tokenizer in use has a longer token: more output than allowed x this is a runaway
 _ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly", "total": "total"}
+
+TokenCounter = Callable[["ModelEntry", str], "int | None"]  # the model's tokenizer's count; None: it has none
 
 
 # -- amounts ------------------------------------------------------------------------------------------
@@ -80,13 +92,41 @@ def price_micro(input_price: float | None, output_price: float | None, prompt_to
     return int(total.to_integral_value(ROUND_CEILING))
 
 
-def estimate_tokens(chars: int) -> int:
-    """Tokens of a text of `chars` characters, roughly (4 characters a token), rounded up."""
-    return math.ceil(max(chars, 0) / 4)
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
-def prompt_chars(messages: Sequence[Mapping[str, Any]]) -> int:
-    return sum(len(str(m.get("content") or "")) + MESSAGE_OVERHEAD_CHARS for m in messages)
+def _json_bytes(value: object) -> int:
+    return utf8_len(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def text_tokens(entry: ModelEntry, text: str, counter: TokenCounter | None = None) -> int:
+    """Tokens of `text` for `entry`'s model: its tokenizer's count where `counter` has one, else the UTF-8 bytes,
+    an upper bound for any byte-level or byte-fallback tokenizer (never characters / 4: CJK text is 1-3 tokens a
+    character, an emoji up to 7)."""
+    if not text:
+        return 0
+    counted = counter(entry, text) if counter is not None else None
+    return counted if counted is not None and counted >= 0 else utf8_len(text)
+
+
+def prompt_tokens(entry: ModelEntry, messages: Sequence[Mapping[str, Any]], counter: TokenCounter | None = None,
+                  tools: object = None) -> int:
+    """An upper bound on the prompt tokens a provider counts for `messages` (and `tools`) on `entry`'s model: each
+    message's text, its framing, and whatever else it carries (tool calls, names) at its JSON's bytes."""
+    total = REPLY_PRIMING_TOKENS
+    for message in messages:
+        content = message.get("content")
+        total += MESSAGE_OVERHEAD_TOKENS
+        if isinstance(content, str):
+            total += text_tokens(entry, content, counter)
+        elif content:  # a list of parts (images, files): its JSON's bytes
+            total += _json_bytes(content)
+        rest = {k: v for k, v in message.items() if k not in ("role", "content") and v not in (None, "", [])}
+        total += _json_bytes(rest) if rest else 0
+    if tools:
+        total += _json_bytes(tools) + TOOLS_ALLOWANCE_TOKENS
+    return total
 
 
 def is_free(entry: ModelEntry) -> bool:
@@ -101,13 +141,6 @@ def worst_case(entry: ModelEntry, prompt_tokens: int, max_tokens: int | None) ->
     if entry.input_price is None and entry.output_price is None:
         return None
     return price_micro(entry.input_price, entry.output_price, prompt_tokens, max_tokens or DEFAULT_MAX_OUTPUT)
-
-
-def running_cost(entry: ModelEntry | None, prompt_tokens: int, output_chars: int) -> int:
-    """What a stream has cost so far, estimated from the characters received."""
-    if entry is None or is_free(entry):
-        return 0
-    return price_micro(entry.input_price, entry.output_price, prompt_tokens, estimate_tokens(output_chars))
 
 
 # -- budgets ------------------------------------------------------------------------------------------
@@ -229,11 +262,14 @@ class Charge:
 
 
 class Spending:
-    """Builds a Guard for each routed call: the ledger port, plus where file budgets come from."""
+    """Builds a Guard for each routed call: the ledger port, where file budgets come from, and the models'
+    tokenizers (`counter`; None: every prompt is bounded by its UTF-8 bytes)."""
 
-    def __init__(self, ledger: Ledger, pack_budget: Callable[[str], object] = lambda _: None):
+    def __init__(self, ledger: Ledger, pack_budget: Callable[[str], object] = lambda _: None,
+                 counter: TokenCounter | None = None):
         self.ledger = ledger
         self.pack_budget = pack_budget
+        self.counter = counter
 
     def guard(self, skill: Any, token: str | None = None) -> Guard:
         from dos.core.hooks import skill_pack
@@ -242,17 +278,23 @@ class Spending:
         budgets = budgets_from(skill.dos.get("budget"), "skill", skill.name, f"skill {skill.name}")
         if pack:
             budgets += budgets_from(self.pack_budget(pack), "pack", pack, f"pack {pack}")
-        return Guard(self.ledger, Charge(skill.name, pack, tuple(budgets), token))
+        return Guard(self.ledger, Charge(skill.name, pack, tuple(budgets), token), self.counter)
 
 
 class Guard:
-    """One call's budget: narrow the chain to what is affordable, hold the worst case, cut, settle."""
+    """One call's budget: narrow the chain to what is affordable, hold the worst case, cut, settle.
 
-    def __init__(self, ledger: Ledger, charge: Charge):
-        self.ledger, self.charge = ledger, charge
+    The settled charge never exceeds the hold: the hold was admitted under the ledger's write lock against what
+    every other call had spent and held, and others were admitted against what it left, so an overage could only
+    be taken from them (or refused after the provider already charged it). A call whose provider reports more
+    than its hold is debited the hold, and the debit's note gives the provider's figure."""
+
+    def __init__(self, ledger: Ledger, charge: Charge, counter: TokenCounter | None = None):
+        self.ledger, self.charge, self.counter = ledger, charge, counter
         self.hold_id: str | None = None
-        self.cap: int | None = None  # the hold: a stream whose running cost passes it is cut
-        self.prompt_tokens = 0
+        self.cap: int | None = None  # the hold, when a budget binds: nothing is charged above it
+        self.prompt_tokens: dict[str, int] = {}  # per model of the chain: the bound the hold priced
+        self.max_output = DEFAULT_MAX_OUTPUT  # output tokens the hold priced
         self.turn: dict[str, Any] = {}
 
     def standings(self) -> list[Standing]:
@@ -260,14 +302,15 @@ class Guard:
 
     def fit_turn(self, decision: RouteDecision, skill: Any, request: Any) -> RouteDecision:
         """`fit` for a turn before its prompt is built: the skill's body, the text, what recall may add."""
-        said = prompt_chars(request.conversation) if request.conversation else len(request.text)
-        chars = len(skill.body) + said + 3 * MESSAGE_OVERHEAD_CHARS
-        chars += RECALL_ALLOWANCE_CHARS if request.recall else 0
+        said = list(request.conversation) or [{"role": "user", "content": request.text}]
+        messages = [{"role": "system", "content": skill.body}, *said]
+        extra = RECALL_BYTES_PER_TOKEN * request.recall_tokens + RECALL_FRAMING_TOKENS if request.recall else 0
         cap = skill.dos.get("max_tokens")
         max_tokens = request.max_tokens or (cap if isinstance(cap, int) and not isinstance(cap, bool) else None)
-        return self.fit(decision, chars, max_tokens)
+        return self.fit(decision, messages, max_tokens, extra)
 
-    def fit(self, decision: RouteDecision, chars: int, max_tokens: int | None) -> RouteDecision:
+    def fit(self, decision: RouteDecision, messages: Sequence[Mapping[str, Any]], max_tokens: int | None,
+            extra_tokens: int = 0) -> RouteDecision:
         """Drop the chain's models whose worst case exceeds what the binding budget has left; BudgetExceeded
         (one line, before anything is written or sent) if none is left."""
         from dos.core.routing import Verdict
@@ -275,9 +318,9 @@ class Guard:
         tight = binding(self.standings())
         if tight is None:
             return decision
-        tokens = estimate_tokens(chars)
         kept, dropped = [], []
         for entry in decision.chain:
+            tokens = 0 if is_free(entry) else prompt_tokens(entry, messages, self.counter) + extra_tokens
             worst = worst_case(entry, tokens, max_tokens)
             (kept if worst is not None and worst <= tight.left else dropped).append((entry, worst))
         if not dropped:
@@ -285,8 +328,7 @@ class Guard:
         if not kept:
             entry, worst = min(dropped, key=lambda d: math.inf if d[1] is None else d[1])
             if worst is None:
-                raise BudgetExceeded(f"over budget: {tight.label()} binds and the price of {entry.name} is unknown, "
-                                     f"so its cost cannot be bounded; give it a price in models.yaml or {tight.hint()}")
+                raise BudgetExceeded(unbounded(tight, entry.name))
             raise BudgetExceeded(refusal(tight, worst, entry.name))
         verdicts = {v.name: v for v in decision.verdicts}
         for entry, worst in dropped:
@@ -298,55 +340,84 @@ class Guard:
         return replace(decision, chain=tuple(e for e, _ in kept), verdicts=tuple(ordered))
 
     def reserve(self, chain: Sequence[ModelEntry], messages: Sequence[Mapping[str, Any]], max_tokens: int | None,
-                key: str) -> None:
-        """Before the call: hold the chain's worst case, atomically against every budget; BudgetExceeded if
-        another process spent what was left since the route was planned."""
-        self.prompt_tokens = estimate_tokens(prompt_chars(messages))
-        worsts = [worst_case(e, self.prompt_tokens, max_tokens) for e in chain]
+                key: str, tools: object = None) -> int | None:
+        """Before the call: hold the chain's worst case (the prompt's token bound, every allowed output token),
+        atomically against every budget; BudgetExceeded if another process spent what was left since the route
+        was planned. Returns the max_tokens to ask of the provider: the output the hold priced, whenever a
+        budget binds, so a provider never streams past what was held."""
+        self.max_output = max_tokens or DEFAULT_MAX_OUTPUT
+        self.prompt_tokens = {e.name: prompt_tokens(e, messages, self.counter, tools) for e in chain if not is_free(e)}
+        worsts = [worst_case(e, self.prompt_tokens.get(e.name, 0), max_tokens) for e in chain]
         if all(w == 0 for w in worsts):
-            return  # the embedded model and other free local models need no hold
-        amount = max(w for w in worsts if w is not None) if any(w is not None for w in worsts) else 0
-
+            return max_tokens  # the embedded model and other free local models need no hold
+        amount = max((w for w in worsts if w is not None), default=0)
+        unknown = next((e.name for e, w in zip(chain, worsts) if w is None), None)
         bounded: list[bool] = []
 
         def decide(standings: list[Standing]) -> str | None:
             """Runs inside the ledger's write lock: the standings are current."""
             tight = binding(standings)
             bounded.append(tight is not None)
-            if tight is None or amount <= tight.left:
+            if tight is None:
                 return None
-            return refusal(tight, amount, chain[0].name if chain else None)
+            if unknown is not None:  # a budget was set since the route was planned: this model cannot be held
+                return unbounded(tight, unknown)
+            return None if amount <= tight.left else refusal(tight, amount, chain[0].name if chain else None)
 
         refused, hold_id = self.ledger.hold(self.charge, amount, key, decide, self.fields(chain[0].name))
         if refused:
             raise BudgetExceeded(refused)
         self.hold_id = hold_id
         self.cap = amount if bounded and bounded[-1] else None
+        return max_tokens if max_tokens is not None or self.cap is None else self.max_output
 
-    def check(self, entry: ModelEntry | None, output_chars: int) -> None:
-        """During the stream: cut it (BudgetCut) once its running cost passes the hold."""
-        if self.cap is not None and running_cost(entry, self.prompt_tokens, output_chars) > self.cap:
-            raise BudgetCut(f"stopped at the budget limit: the answer would cost more than the "
-                            f"{format_amount(self.cap)} held for it; the partial answer is kept")
+    def check(self, entry: ModelEntry | None, usage: Any, output_bytes: int) -> None:
+        """During the stream: cut it (BudgetCut) once the provider's own count (usage, where it reports one as
+        it goes) prices above the hold, or once it streams more than its allowed output could ever be."""
+        if self.cap is None or entry is None or is_free(entry):
+            return
+        if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
+            counted = price_micro(entry.input_price, entry.output_price, usage.prompt_tokens, usage.completion_tokens)
+            if counted > self.cap:
+                raise BudgetCut(f"stopped at the budget limit: the provider counts {format_amount(counted)} so far, "
+                                f"more than the {format_amount(self.cap)} held for it; the partial answer is kept")
+        if output_bytes > self.max_output * MAX_TOKEN_BYTES:
+            raise BudgetCut(f"stopped at the budget limit: {entry.name} went on past the {self.max_output} output "
+                            f"tokens held for it; the partial answer is kept")
 
     def settle(self, key: str, model: str | None, cost: float | None, entry: ModelEntry | None, usage: Any,
-               output_chars: int, complete: bool, cost_source: str | None, route_event_id: str) -> None:
-        """After the call (whole, cut or failed): the debit, which also closes the hold. Idempotent on `key`."""
-        if complete:
-            amount = cost_to_micro(cost)
-            if entry is not None and is_free(entry):
-                amount = 0
-        else:  # cut or failed: what streamed, estimated (the provider's usage never arrived)
-            amount = running_cost(entry, self.prompt_tokens, output_chars) if output_chars else 0
-            if self.cap is not None:
-                amount = min(amount, self.cap)
-        prompt = usage.prompt_tokens if usage and usage.prompt_tokens else (self.prompt_tokens if output_chars else 0)
-        completion = usage.completion_tokens if usage and usage.completion_tokens else estimate_tokens(output_chars)
+               output: str, complete: bool, cost_source: str | None, route_event_id: str) -> None:
+        """After the call (whole, cut or failed): the debit, which also closes the hold, never above the hold.
+        Idempotent on `key`."""
+        bound = self.prompt_tokens.get(entry.name, 0) if entry is not None else 0
+        reported = usage is not None and bool(usage.prompt_tokens or usage.completion_tokens)
+        out_tokens = (usage.completion_tokens if reported else 0) or (
+            text_tokens(entry, output, self.counter) if entry is not None else 0)
+        notes, source = [], cost_source if complete else "estimate"
+        amount = cost_to_micro(cost) if complete else 0
+        if entry is not None and is_free(entry):
+            amount = 0
+        elif not complete or (not amount and not reported and output):
+            # cut, failed, or a whole answer with no usage: the provider's count if it gave one, else the bound
+            notes.append("partial" if not complete else "no usage reported")
+            source = "estimate"
+            prompt = usage.prompt_tokens if reported and usage.prompt_tokens else (bound if output else 0)
+            amount = 0 if entry is None or not (prompt or out_tokens) else price_micro(
+                entry.input_price, entry.output_price, prompt, out_tokens)
+        if self.cap is not None and amount > self.cap:
+            notes.append(f"capped at the hold; the provider's cost was {format_amount(amount)}")
+            amount = self.cap
+        prompt_count = usage.prompt_tokens if reported and usage.prompt_tokens else (bound if output else 0)
         self.ledger.debit(key, -amount, self.hold_id, self.fields(model) | {
-            "route_event_id": route_event_id, "prompt_tokens": prompt, "completion_tokens": completion,
-            "cost_source": cost_source if complete else "estimate", "note": "" if complete else "partial",
+            "route_event_id": route_event_id, "prompt_tokens": prompt_count, "completion_tokens": out_tokens,
+            "cost_source": source, "note": "; ".join(notes),
         })
 
     def fields(self, model: str | None) -> dict[str, Any]:
         return {"skill": self.charge.skill, "pack": self.charge.pack, "token": self.charge.token, "model": model,
                 "turn_id": self.turn.get("turn_id"), "session_id": self.turn.get("session_id")}
+
+
+def unbounded(standing: Standing, model: str) -> str:
+    return (f"over budget: {standing.label()} binds and the price of {model} is unknown, so its cost cannot be "
+            f"bounded; give it a price in models.yaml or {standing.hint()}")

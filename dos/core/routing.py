@@ -413,12 +413,13 @@ class RoutedCall:
         self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None,
         **options: Any,
     ) -> Iterator[Chunk]:
-        guard, chars, complete = self.guard, 0, False
+        guard, parts, out_bytes, complete = self.guard, [], 0, False
         self.rounds += 1
         key = self.event_id if self.rounds == 1 else f"{self.event_id}:{self.rounds}"  # one hold/debit per round
         usage, cost = Usage(), 0.0
         if guard is not None:  # BudgetExceeded if others spent what was left since the route was planned
-            guard.reserve(self.decision.chain, messages, max_tokens, f"hold:{key}")
+            # a held call asks the provider for no more output than the hold priced
+            max_tokens = guard.reserve(self.decision.chain, messages, max_tokens, f"hold:{key}", options.get("tools"))
         started = self.clock.monotonic()
         inner = self.bound.stream(self.model, messages, max_tokens=max_tokens, temperature=temperature, **options)
         try:
@@ -429,9 +430,11 @@ class RoutedCall:
                         self.notice(self._fallback_notice())
                 usage = chunk.usage or usage
                 cost = chunk.cost if chunk.cost is not None else cost
-                chars += len(chunk.text)
-                if guard is not None:  # BudgetCut once the running cost passes the hold
-                    guard.check(self._entry(self.served or self.model), chars)
+                if chunk.text:
+                    parts.append(chunk.text)
+                    out_bytes += len(chunk.text.encode("utf-8", "surrogatepass"))
+                if guard is not None:  # BudgetCut once the provider's count passes the hold
+                    guard.check(self._entry(self.served or self.model), chunk.usage, out_bytes)
                 yield chunk
             complete = True
         finally:
@@ -442,7 +445,7 @@ class RoutedCall:
             if guard is not None:
                 getattr(inner, "close", lambda: None)()
                 served = self.served or self.model
-                guard.settle(f"debit:{key}", served, cost, self._entry(served), usage, chars,
+                guard.settle(f"debit:{key}", served, cost, self._entry(served), usage, "".join(parts),
                              complete, self.bound.report().get("cost_source"), self.event_id)
 
     def _entry(self, name: str | None) -> ModelEntry | None:
