@@ -187,6 +187,7 @@ class FolderSkills:
         """Every skill of every source, in precedence order, with shadowing marked. An untrusted project skill that
         needs trust claims no name: the next source's skill keeps it."""
         found = [(source, path, r, _name(source, path, r)) for source, path, r in self._read(self.sources())]
+        self.cache.save(prune=True)  # every source was read: what was not used is gone
         elsewhere = _holders((source, name) for source, _, _, name in found)
         project = self._project()
         untrusted = {path: reason for source, path, r, name in found if source.label == PROJECT
@@ -211,7 +212,6 @@ class FolderSkills:
             build = _record(source.kind, settings=source.label == PROJECT)
             for path in skill_files(source):
                 out.append((source, path, build(path) if source.label == PROJECT else self.cache.get(path, build)))
-        self.cache.save(prune=True)
         return out
 
     def _needs_trust(self, name: str, record: dict[str, Any], elsewhere: dict[str, str]) -> str:
@@ -235,6 +235,7 @@ class FolderSkills:
             return []
         others = [s for s in self.sources() if s.label != PROJECT]
         elsewhere = _holders((source, _name(source, path, r)) for source, path, r in self._read(others))
+        self.cache.save()
         return [(path, f"skill {name}: {reason}") for source, path, r in mine
                 if (reason := self._needs_trust(name := _name(source, path, r), r, elsewhere))]
 

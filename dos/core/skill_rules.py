@@ -223,7 +223,8 @@ def off_machine(settings: object, is_local: Callable[[str], bool]) -> list[str]:
                                                      if m) if not is_local(m)]
     if route.get("prefer") not in (None, "", "local-first"):
         out.append(f"prefers {route['prefer']}")
-    out += [f"requires {key} {route[key]}" for key in ("capabilities", "tags", "min_context") if route.get(key)]
+    out += [f"requires {key} {', '.join(map(str, v)) if isinstance(v := route[key], (list, tuple)) else v}"
+            for key in ("capabilities", "tags", "min_context") if route.get(key)]
     if allowed is not None and "local" not in allowed:
         out.append(f"allows sovereignty {', '.join(sorted(map(str, allowed)))} only")
     return out
