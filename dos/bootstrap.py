@@ -36,7 +36,26 @@ class Dos:
 
         cache = IndexCache(self.paths.state / "cache" / "skill-index.json")
         packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
-        return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache)
+        return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache,
+                            trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice)
+
+    def _local_model(self, name: str) -> bool:
+        """Whether the catalog keeps `name` on this machine (a project skill that names another needs trust). Read
+        only when a project skill names a model; a catalog that cannot be read vouches for none."""
+        from dos.core.errors import DosError
+
+        try:
+            entry = self.catalog.catalog.get(name) or self.catalog.adhoc(name)
+        except DosError:
+            return False
+        return entry.sovereignty == "local"
+
+    def _say_trust_notice(self) -> None:
+        """The one line a command says about this folder's untrusted files, if not said yet."""
+        from dos.context import cwd
+
+        if notice := self.trust.notice(cwd()):
+            _stderr_notice(notice)
 
     @cached_property
     def sync(self) -> Any:
@@ -85,10 +104,11 @@ class Dos:
 
     @cached_property
     def trust(self) -> Any:
-        """Which project folders' hooks and MCP servers may run (dos.adapters.trust), read at each check."""
+        """Which project folders' hooks, MCP servers and skills may be used (dos.adapters.trust), read at each
+        check."""
         from dos.adapters.trust import ProjectTrust
 
-        return ProjectTrust(self.paths.config, builtin_dir("hooks"))
+        return ProjectTrust(self.paths.config, builtin_dir("hooks"), skills=lambda folder: self.skills.needing_trust(folder))
 
     def _trust_noticed(self, load: Any) -> Any:
         """`load`, plus the one line a command says about the project's untrusted files (the first load says it)."""

@@ -32,7 +32,8 @@ def test_precedence_and_shadowing(dos, dos_home, tmp_path):
     write_skill(dos_home / "data" / "skills", "summarize", "User summarize.")
     write_skill(dos_home / "data" / "skills", "mine", "Only mine.")
     write_pack(dos_home / "data" / "packs", "extra", ("mine", "summarize"))
-    rows = [s for s in listing(dos, cwd=project) if s["name"] in ("summarize", "mine")]
+    trusted = {"DOS_TRUST_PROJECT": "1"}  # a project skill that shadows another is used once trusted (test_skill_trust)
+    rows = [s for s in listing(dos, cwd=project, env=trusted) if s["name"] in ("summarize", "mine")]
     assert [(s["name"], s["source"], s["shadowed_by"] is None) for s in rows] == [
         ("summarize", "project", True),
         ("mine", "user", True),
@@ -41,9 +42,10 @@ def test_precedence_and_shadowing(dos, dos_home, tmp_path):
         ("summarize", "pack:extra", False),
         ("summarize", "builtin:writing", False),
     ]
-    text = dos("skills", "list", cwd=project).out
+    text = dos("skills", "list", cwd=project, env=trusted).out
     assert "summarize\tuser\tUser summarize. (shadowed by " in text
-    assert dos("skills", "path", "summarize", cwd=project).out.strip() == str(project / ".dos" / "skills" / "summarize")
+    assert dos("skills", "path", "summarize", cwd=project, env=trusted).out.strip() == \
+        str(project / ".dos" / "skills" / "summarize")
     assert dos("skills", "path", "extra:summarize", cwd=project).out.strip().endswith("extra/skills/summarize")
     assert dos("skills", "path", "writing:summarize", cwd=project).out.strip().endswith("writing/skills/summarize")
 

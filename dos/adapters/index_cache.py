@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-VERSION = 2  # 2: problems carry the line of the nested key (metadata.dos.*), not its parent
+VERSION = 3  # 2: problems carry the line of the nested key (metadata.dos.*); 3: text is printable (no controls)
 
 
 class IndexCache:

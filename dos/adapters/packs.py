@@ -17,6 +17,7 @@ from dos.adapters.index_cache import IndexCache
 from dos.adapters.plugin_import import is_plugin, read_plugin
 from dos.adapters.yaml_text import load_yaml_file
 from dos.core.errors import InvalidSkill, StorageError, UsageError
+from dos.core.printable import printable
 from dos.core.skill_rules import Pack, check_pack_manifest, name_problems, path_list
 
 MANIFEST = "pack.yaml"
@@ -37,7 +38,7 @@ class PackEntry:
 
     @property
     def name(self) -> str:
-        return self.pack.name if self.pack else self.folder.name
+        return self.pack.name if self.pack else printable(self.folder.name)
 
 
 @dataclass
@@ -83,8 +84,8 @@ def read_pack(folder: Path, builtin: bool = False) -> tuple[Pack, list[str]]:
 
     return Pack(
         name=data["name"],
-        version=str(data["version"]),
-        description=" ".join(str(data["description"]).split()),
+        version=printable(str(data["version"])),
+        description=printable(" ".join(str(data["description"]).split())),
         path=str(folder),
         builtin=builtin,
         skill_dirs=path_list(data.get("skills"), "skills", ("skills",))[0],
@@ -138,9 +139,9 @@ class PackStore:
         def build(_: Path) -> dict[str, Any]:
             try:
                 pack, warnings = read_pack(folder, builtin)
-                return {"pack": asdict(pack), "warnings": warnings}
+                return {"pack": asdict(pack), "warnings": [printable(w) for w in warnings]}
             except InvalidSkill as exc:
-                return {"error": exc.message}
+                return {"error": printable(exc.message)}
 
         return self.cache.get(manifest, build)
 

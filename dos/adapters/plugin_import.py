@@ -8,6 +8,7 @@ from typing import Any
 from dos.adapters.json_text import parse_json
 from dos.adapters.yaml_text import line_at, read_text
 from dos.core.errors import InvalidSkill
+from dos.core.printable import printable
 from dos.core.skill_rules import Pack, name_problems, path_list
 
 MANIFEST = Path(".claude-plugin") / "plugin.json"
@@ -75,8 +76,8 @@ def read_plugin(folder: Path, builtin: bool = False) -> tuple[Pack, list[str]]:
         warnings.append(f"{manifest_path}:{line_at(lines, 'agents')}: agents are not supported by DOS and are skipped")
     pack = Pack(
         name=str(name),
-        version=str(manifest.get("version") or "0"),
-        description=str(manifest.get("description") or f"Claude Code plugin {name}"),
+        version=printable(str(manifest.get("version") or "0")),
+        description=printable(" ".join(str(manifest.get("description") or f"Claude Code plugin {name}").split())),
         path=str(folder),
         kind="claude-plugin",
         builtin=builtin,

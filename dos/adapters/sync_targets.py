@@ -239,7 +239,7 @@ class SyncTargets:
         out: dict[str, SourceSkill] = {}
         commands: list[SourceSkill] = []
         for e in self.skills.entries():
-            if e.shadowed_by is not None:
+            if e.shadowed_by is not None or e.untrusted:  # an untrusted project skill is not used, so not copied
                 continue
             origin = e.source.pack.name if e.source.pack else e.source.label
             found = SourceSkill(e.name, origin, e.source.label, e.path.parent)

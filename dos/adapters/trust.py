@@ -1,6 +1,8 @@
 """Project trust: the hooks and MCP servers the folder DOS runs in declares (`./.dos/hooks.yaml`,
 `./.claude/settings.json`, `./.claude/settings.local.json`, `./.dos/mcp.yaml`, `./.mcp.json`) run only once the
-user has trusted them with `dos trust`, as Claude Code asks before it runs a folder's hooks and servers.
+user has trusted them with `dos trust`, as Claude Code asks before it runs a folder's hooks and servers. So is a
+skill of `./.dos/skills` that takes the name of a user, pack or built-in skill, or may send its turns to a model
+not on this machine (dos.adapters.fs_skills decides which; until trusted the other skill keeps the name).
 
 Trust is kept per folder (its real path) and per file: `trusted.json` in the config folder (mode 0600) holds the
 SHA-256 of each declaring file as it was when trusted. A file that is new, or whose content changed since, is
@@ -17,6 +19,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,8 @@ from dos.core.errors import InvalidConfig, InvalidSkill
 
 TRUST_FILE = "trusted.json"
 ENV = "DOS_TRUST_PROJECT"
-HOOKS, SERVERS = "hooks", "MCP servers"
+HOOKS, SERVERS, SKILLS = "hooks", "MCP servers", "skills"
+LISTS = {HOOKS: "`dos hooks list`", SERVERS: "`dos mcp list`", SKILLS: "`dos skills list`"}
 PROJECT_FILES = ((f".dos/{hook_config.USER_FILE}", HOOKS), *((f".claude/{name}", HOOKS) for name in
                  hook_config.CLAUDE_SETTINGS), (f".dos/{mcp_config.USER_FILE}", SERVERS), (mcp_config.CLAUDE_FILE, SERVERS))
 
@@ -40,6 +44,7 @@ class Declaring:
     rel: str
     what: str
     sha256: str
+    note: str = ""  # a skill file: what it does that needs trust (`skill explain: replaces builtin:dev explain`)
 
 
 def folder_key(folder: Path) -> str:
@@ -70,13 +75,28 @@ def _has_hooks(path: Path) -> bool:
 
 
 class ProjectTrust:
-    """The trust file; `allows` is what the hook and MCP configs ask, `notice` the one line a command says."""
+    """The trust file; `allows` is what the hook and MCP configs and the skills ask, `notice` the one line a
+    command says. `skills(folder)`: the skill files of a folder that need trust, each with its note."""
 
-    def __init__(self, config_dir: Path, builtin_dir: Path | None = None):
+    def __init__(self, config_dir: Path, builtin_dir: Path | None = None,
+                 skills: Callable[[Path], list[tuple[Path, str]]] = lambda _: []):
         self.config_dir = config_dir
         self.builtin_dir = builtin_dir  # built-in hooks, named in what `review` shows
+        self.skills = skills
         self.file = config_dir / TRUST_FILE
         self.said = False  # this command said its notice (a listing that marks untrusted entries sets it too)
+
+    def declaring(self, folder: Path) -> list[Declaring]:
+        """The files of `folder` that need trust: those that declare hooks or MCP servers, then its skills that
+        need it (hashed as `dos trust` would record them)."""
+        out = declaring(folder)
+        for path, note in self.skills(folder):
+            try:
+                out.append(Declaring(path.relative_to(folder).as_posix(), SKILLS,
+                                     hashlib.sha256(path.read_bytes()).hexdigest(), note))
+            except OSError:
+                continue
+        return out
 
     @staticmethod
     def overridden() -> bool:
@@ -120,7 +140,7 @@ class ProjectTrust:
         if self.overridden():
             return []
         recorded = self.recorded(folder)
-        return [(d, d.rel in recorded) for d in declaring(folder) if recorded.get(d.rel) != d.sha256]
+        return [(d, d.rel in recorded) for d in self.declaring(folder) if recorded.get(d.rel) != d.sha256]
 
     def notice(self, folder: Path) -> str | None:
         """The one line a command says about `folder`'s untrusted files (None after the first call, or if none)."""
@@ -131,10 +151,12 @@ class ProjectTrust:
         if not found:
             return None
         files = ", ".join(f"./{d.rel}" + (" (changed since trusted)" if changed else "") for d, changed in found)
-        whats = [w for w in (HOOKS, SERVERS) if any(d.what == w for d, _ in found)]
-        lists = " and ".join(f"`dos {'hooks' if w == HOOKS else 'mcp'} list`" for w in whats)
+        whats = [w for w in LISTS if any(d.what == w for d, _ in found)]
+        lists = " and ".join(LISTS[w] for w in whats)
         verb = "declares" if len(found) == 1 else "declare"
-        return f"{files} {verb} {' and '.join(whats)} that have not been trusted; review with {lists}, then `dos trust`"
+        unused = ", so they are not used" if SKILLS in whats else ""
+        return (f"{files} {verb} {' and '.join(whats)} that have not been trusted{unused}; review with {lists}, "
+                "then `dos trust`")
 
     # -- `dos trust`
 
@@ -144,9 +166,11 @@ class ProjectTrust:
         hooks = hook_config.HookConfig(self.config_dir, folder, [], self.builtin_dir)
         servers = mcp_config.McpConfig(self.config_dir, folder)
         out = []
-        for d in declaring(folder):
+        for d in self.declaring(folder):
             path = folder / d.rel
-            if d.what == HOOKS:
+            if d.what == SKILLS:
+                lines, problems = [d.note], []
+            elif d.what == HOOKS:
                 specs, problems = hooks.read(path)
                 lines = [f"{s.event}: {s.kind} {s.label}" + _conditions(s) for s in specs]
             else:
@@ -174,7 +198,7 @@ class ProjectTrust:
         """Every trusted folder, and each declaring file's state: trusted, changed, missing, or new."""
         out = []
         for key, record in sorted(self.read().items()):
-            now = {d.rel: d.sha256 for d in declaring(Path(key))}
+            now = {d.rel: d.sha256 for d in self.declaring(Path(key))}
             files = [{"file": rel, "sha256": digest,
                       "state": "missing" if rel not in now else "trusted" if now[rel] == digest else "changed"}
                      for rel, digest in sorted(record["files"].items())]

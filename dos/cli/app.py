@@ -87,7 +87,7 @@ app.add_typer(kernel.app, name="kernel", rich_help_panel=SYSTEM,
 app.command("doctor", rich_help_panel=SYSTEM,
             help="What DOS sees, what is broken, what to do next.  Example: dos doctor")(doctor.doctor)
 app.add_typer(trust.app, name="trust", rich_help_panel=SYSTEM,
-              short_help="Let a project folder's hooks and MCP servers run; list, revoke.  Example: dos trust")
+              short_help="Let a project folder's hooks, MCP servers and skills run; list, revoke.  Example: dos trust")
 
 
 def run_app() -> None:

@@ -1,15 +1,17 @@
-"""Shell completion values: skill, pack and model names (bash, zsh and fish, through typer)."""
+"""Shell completion values: skill, pack and model names (bash, zsh and fish, through typer), printable (a model
+server on localhost names its own models)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from dos.bootstrap import build
+from dos.core.printable import printable
 
 
 def _quietly(names: Callable[[], list[str]], incomplete: str) -> list[str]:
     try:
-        return sorted(n for n in set(names()) if n.startswith(incomplete))
+        return sorted(printable(n) for n in set(names()) if n.startswith(incomplete))
     except Exception:  # completion must never print an error into the user's prompt line
         return []
 

@@ -3,25 +3,28 @@ the listing. `dos.cli.entry` may call `fast_list` before importing the typer app
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
+
+from dos.core.printable import printable
 
 
 def rows(entries: list[Any]) -> list[dict[str, Any]]:
     return [{"name": e.name, "description": e.description, "source": e.source.label, "path": str(e.path),
              "error": e.errors[0] if e.errors else None, "warnings": list(e.warnings),
-             "shadowed_by": e.shadowed_by} for e in entries]
+             "shadowed_by": e.shadowed_by, "untrusted": e.untrusted} for e in entries]
+
+
+def note(e: Any) -> str:
+    """What a listing says of a skill after its name and source: its description, or why it is not used."""
+    text = f"BROKEN: {e.errors[0]}" if e.errors else e.description
+    if e.untrusted:
+        return text + f" (not trusted, so not used: {e.untrusted}; `dos trust` to use it)"
+    return text + (f" (shadowed by {printable(e.shadowed_by)})" if e.shadowed_by else "")
 
 
 def plain(entries: list[Any]) -> str:
-    lines = []
-    for e in entries:
-        note = f"BROKEN: {e.errors[0]}" if e.errors else e.description
-        if e.shadowed_by:
-            note += f" (shadowed by {e.shadowed_by})"
-        lines.append(f"{e.name}\t{e.source.label}\t{note}\n")
-    return "".join(lines)
+    return "".join(f"{e.name}\t{e.source.label}\t{note(e)}\n" for e in entries)
 
 
 def broken_packs(skills: Any) -> str:
@@ -33,13 +36,14 @@ def fast_list(argv: list[str]) -> int | None:
     if argv[:2] != ["skills", "list"] or argv[2:] not in ([], ["--json"]) or (not argv[2:] and sys.stdout.isatty()):
         return None
     from dos.bootstrap import build
+    from dos.cli.output import print_json
     from dos.core.errors import DosError
 
     try:
         skills = build().skills
         entries = skills.entries()
         if argv[2:]:
-            sys.stdout.write(json.dumps(rows(entries), ensure_ascii=False, indent=2) + "\n")
+            print_json(rows(entries))
         else:
             sys.stderr.write(broken_packs(skills))
             sys.stdout.write(plain(entries))

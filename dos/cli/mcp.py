@@ -9,6 +9,7 @@ import typer
 from dos.bootstrap import build
 from dos.cli.output import console, on_terminal, print_json
 from dos.core.errors import ToolError, UsageError
+from dos.core.printable import printable
 
 app = typer.Typer(no_args_is_help=True, help="MCP servers: list their tools, call one, or serve DOS over MCP.")
 
@@ -53,11 +54,13 @@ def list_servers(
         typer.echo(f"no MCP servers declared (in {WHERE})")
         return
     if on_terminal():
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table("server", "transport", "status", "tools", "declared in", box=None, pad_edge=False)
         for row in rows:
-            tools = "\n".join(f"{t['qualified']}  [dim]{_short(t['description'])}[/]" for t in row["tools"])
+            tools = "\n".join(f"{escape(t['qualified'])}  [dim]{escape(_short(t['description']))}[/]"
+                              for t in row["tools"])
             status = row["status"] if not row["error"] else f"[red]error[/]: {row['error']}"
             table.add_row(row["name"], row["transport"], status, tools or "-", row["origin"])
         console().print(table)
@@ -70,8 +73,9 @@ def list_servers(
 
 
 def _short(text: str, limit: int = 80) -> str:
+    """A tool's description (a server's own words) on one printable line."""
     line = " ".join((text or "").split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return printable(line if len(line) <= limit else line[: limit - 1] + "…")
 
 
 @app.command("call")

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dos.core.printable import printable_json
+
 
 def output_style() -> str:
     """config.yaml's `output`: auto, plain or rich (auto when the config cannot be read)."""
@@ -55,7 +57,7 @@ def progress(what: str) -> Iterator[None]:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(printable_json(json.dumps(value, ensure_ascii=False, indent=2)) + "\n")
 
 
 class AnswerStream:

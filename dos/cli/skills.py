@@ -12,6 +12,7 @@ from dos.bootstrap import build
 from dos.cli.complete import skill_names
 from dos.cli import listing
 from dos.cli.output import console, on_terminal, print_json
+from dos.core.printable import printable
 
 app = typer.Typer(help="Skills: SKILL.md folders you can run.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
@@ -36,10 +37,10 @@ def list_skills(json_out: bool = JSON) -> None:
     for column in ("name", "source", "description"):
         table.add_column(column, overflow="fold")
     for e in entries:
-        note = f"[red]broken: {escape(e.errors[0])}[/]" if e.errors else escape(e.description)
-        if e.shadowed_by:
-            note += f" [dim](shadowed by {escape(e.shadowed_by)})[/]"
-        table.add_row(escape(e.name), e.source.label, note, style="dim" if e.shadowed_by else None)
+        note = escape(listing.note(e))
+        if e.errors:
+            note = f"[red]{note}[/]"
+        table.add_row(escape(e.name), e.source.label, note, style="dim" if e.shadowed_by or e.untrusted else None)
     console().print(table)
 
 
@@ -48,22 +49,24 @@ def show(name: str = typer.Argument(..., help="Skill name, or pack:skill.", auto
     """Show a skill's settings, files and instructions.  Example: dos skills show summarize"""
     skills = build().skills
     entry = skills.find(name)
-    skill = skills.get(name)
+    skill = skills.get(name, review=True)  # an untrusted project skill is shown, to be reviewed
     files = skills.resources(entry)
     data = {"name": skill.name, "description": skill.description, "source": skill.source, "path": skill.path,
             "settings": skill.dos, "files": files, "warnings": list(entry.warnings),
-            "shadowed_by": entry.shadowed_by, "instructions": skill.body}
+            "shadowed_by": entry.shadowed_by, "untrusted": entry.untrusted, "instructions": skill.body}
     if json_out:
         print_json(data)
         return
     for key in ("name", "description", "source", "path"):
-        typer.echo(f"{key}: {data[key]}")
+        typer.echo(printable(f"{key}: {data[key]}"))
     for key, value in skill.dos.items():
-        typer.echo(f"dos.{key}: {value}")
+        typer.echo(printable(f"dos.{key}: {value}"))
+    if entry.untrusted:
+        typer.echo(f"not trusted, so not used: {entry.untrusted} (`dos trust` to use it)")
     for warning in entry.warnings:
         typer.echo(f"warning: {warning}")
     typer.echo("")
-    typer.echo(skill.body.strip())
+    typer.echo(printable(skill.body.strip(), lines=True))
 
 
 @app.command("validate")

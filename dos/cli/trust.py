@@ -1,5 +1,5 @@
 """`dos trust [PATH]`, `dos trust list`, `dos trust revoke [PATH]`: which project folders may run the hooks and
-MCP servers they declare. Running `dos trust` is the consent: it shows each file and its commands, then records
+MCP servers they declare, and use their skills that replace another skill or may leave this machine. Running `dos trust` is the consent: it shows each file and its commands, then records
 them; a file that changes afterwards is untrusted again."""
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ class FolderByDefault(typer.core.TyperGroup):
 
 
 app = typer.Typer(cls=FolderByDefault, subcommand_metavar="[PATH] | list | revoke [PATH]",
-                  help="Let a project folder's hooks and MCP servers run. `dos trust [PATH]` shows each file of PATH "
-                  "(default: this folder) that declares them, with its commands, and trusts them as they are now; "
-                  "a file that changes later is untrusted again.  Example: dos trust")
+                  help="Let a project folder's hooks, MCP servers and skills run. `dos trust [PATH]` shows each file of "
+                  "PATH (default: this folder) that declares hooks or servers, with its commands, and each skill of "
+                  "./.dos/skills that replaces another skill or names a model not on this machine, and trusts them as "
+                  "they are now; a file that changes later is untrusted again.  Example: dos trust")
 
 
 def _folder(path: Optional[Path], must_exist: bool = True) -> Path:
@@ -45,13 +46,13 @@ def _folder(path: Optional[Path], must_exist: bool = True) -> Path:
 
 @app.command("folder", hidden=True)
 def trust_folder(path: Optional[Path] = PATH) -> None:
-    """Trust the hooks and MCP servers PATH declares, as they are now."""
+    """Trust the hooks, MCP servers and skills PATH declares, as they are now."""
     folder = _folder(path)
     dos = build()
     reviewed = dos.trust.review(folder)
     if not reviewed:
         typer.echo(f"nothing to trust in {folder}: no ./.dos/hooks.yaml, hooks in ./.claude/settings.json, "
-                   "./.dos/mcp.yaml or ./.mcp.json")
+                   "./.dos/mcp.yaml, ./.mcp.json, or skill in ./.dos/skills that needs it")
         return
     typer.echo(f"trusting {folder}:")
     for declared, commands, problems in reviewed:
@@ -73,7 +74,7 @@ def list_trusted(json_out: bool = typer.Option(False, "--json", help="Print JSON
         print_json({"folders": entries})
         return
     if not entries:
-        typer.echo("no trusted folders (`dos trust` in a project trusts its hooks and MCP servers)")
+        typer.echo("no trusted folders (`dos trust` in a project trusts its hooks, MCP servers and skills)")
     for entry in entries:
         typer.echo(f"{entry['folder']}\ttrusted {entry['trusted_at']}" + ("" if entry["exists"] else "\t(folder gone)"))
         for f in entry["files"]:
@@ -82,8 +83,8 @@ def list_trusted(json_out: bool = typer.Option(False, "--json", help="Print JSON
 
 @app.command("revoke")
 def revoke(path: Optional[Path] = PATH) -> None:
-    """Stop trusting a folder: its hooks and MCP servers no longer run.  Example: dos trust revoke ~/src/app"""
+    """Stop trusting a folder: its hooks, MCP servers and skills are no longer used.  Example: dos trust revoke ~/src/app"""
     folder = _folder(path, must_exist=False)
     if not build().trust.revoke(folder):
         raise UsageError(f"{folder} is not trusted (see `dos trust list`)")
-    typer.echo(f"revoked: {folder}: its hooks and MCP servers no longer run")
+    typer.echo(f"revoked: {folder}: its hooks, MCP servers and skills that need trust are no longer used")

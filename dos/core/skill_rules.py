@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -201,6 +201,32 @@ def budget_problems(budget: Mapping[str, Any], where: str) -> list[tuple[str, st
             budgets_from({period: amount}, "all", "", where)
         except InvalidConfig as exc:
             out.append((str(period), exc.message))
+    return out
+
+
+def off_machine(settings: object, is_local: Callable[[str], bool]) -> list[str]:
+    """How a skill's `metadata.dos` could send its turns to a model that is not on this machine, one phrase each
+    (`pins model openai/gpt-4o`): a model it names first that `is_local` does not vouch for, a preference other than
+    local-first, a route key that can leave only remote models (capabilities, tags, min_context, sovereignty without
+    local). None when its route allows local models only: then nothing it names can be reached."""
+    if not isinstance(settings, Mapping):
+        return []
+    route = settings.get("route") if isinstance(settings.get("route"), Mapping) else {}
+    allowed = route.get("sovereignty")
+    if isinstance(allowed, (str, list, tuple)):  # as dos.core.routing reads it: names, or one comma-separated string
+        allowed = {str(p).strip() for p in (allowed.split(",") if isinstance(allowed, str) else allowed)} - {""}
+    else:
+        allowed = None
+    if allowed is not None and allowed <= {"local"}:
+        return []
+    out = [f"pins model {m}" for m in dict.fromkeys(str(m) for m in (settings.get("model"), route.get("model"))
+                                                     if m) if not is_local(m)]
+    if route.get("prefer") not in (None, "", "local-first"):
+        out.append(f"prefers {route['prefer']}")
+    out += [f"requires {key} {', '.join(map(str, v)) if isinstance(v := route[key], (list, tuple)) else v}"
+            for key in ("capabilities", "tags", "min_context") if route.get(key)]
+    if allowed is not None and "local" not in allowed:
+        out.append(f"allows sovereignty {', '.join(sorted(map(str, allowed)))} only")
     return out
 
 
