@@ -265,3 +265,19 @@ def test_a_dos_package_in_the_current_folder_never_runs_in_the_kernel(kdos, dos_
                          env=clean_env(dos_home, DOS_KERNEL="1"), cwd=project, timeout=180)
     assert run.returncode == 0, run.stderr
     assert status(kdos)["served"] == 1 and not marker.exists()
+
+
+def test_restart_while_a_turn_runs_waits_for_it_and_starts_a_new_kernel(kdos, dos_home, tmp_path):
+    assert kdos("kernel", "start").code == 0
+    old = status(kdos)["pid"]
+    proc = popen(dos_home, tmp_path, "run", "explain", *LONG)
+    wait_for_output(proc, at_least=5)
+    restart = kdos("kernel", "restart")
+    out, err = proc.communicate(timeout=300)
+    assert restart.code == 0, restart.err
+    assert proc.returncode == 0, err.decode()  # the running turn finished in the old kernel
+    assert json.loads(events(dos_home)[-1]["data"])["complete"] is True
+    new = status(kdos)["pid"]
+    assert new != old
+    with pytest.raises(ProcessLookupError):
+        os.kill(old, 0)

@@ -73,6 +73,7 @@ def test_route_explain_shows_the_models_a_budget_removes(dos, dos_home, tmp_path
     write_skill(tmp_path / ".dos" / "skills", "ask", extra="metadata:\n  dos:\n    route:\n      prefer: best\n")
     with FakeProvider() as server:
         write_models_yaml(dos_home, cloud_yaml(server.url))
+        assert dos("trust").code == 0  # a project skill that prefers the best model may leave the machine
         assert dos("budget", "set", "--skill", "ask", "--period", "day", "0.05").code == 0
         out = dos("route", "explain", "ask", "--max-tokens", "100")
         capped = dos("route", "explain", "ask", "--max-tokens", "100000")
@@ -96,6 +97,7 @@ def test_stats_per_model_and_skill_from_route_events(dos, dos_home, tmp_path):
     write_skill(tmp_path / ".dos" / "skills", "ask", extra="metadata:\n  dos:\n    route:\n      sovereignty: [eu]\n")
     with FakeProvider({"cloud-eu": ["ok", "500", "ok"]}) as server:
         write_models_yaml(dos_home, cloud_yaml(server.url))
+        assert dos("trust").code == 0  # a project skill whose route allows only eu leaves the machine
         runs = [dos("run", "ask", "hello") for _ in range(3)]
     assert [r.code for r in runs] == [0, 4, 0]
     assert runs[0].out.strip() == "fake answer"

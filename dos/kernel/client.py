@@ -174,15 +174,33 @@ def start(state: str | os.PathLike, say=None) -> bool:  # (say: Callable[[str], 
         return False
 
 
-def stop(state: str | os.PathLike, timeout: float = 30.0) -> int | None:
-    """Ask the kernel to stop; wait until its socket is gone. The pid that stopped, or None."""
+def stop(state: str | os.PathLike, timeout: float = 600.0) -> int | None:
+    """Ask the kernel to stop and wait until its process has exited: it lets its running turns finish first, and
+    holds its lock until then, so a kernel started right after (`dos kernel restart`) never finds it still there.
+    The pid that stopped, or None when no kernel answered."""
     reply = request(state, {"op": "stop"})
     if not reply:
         return None
+    pid = int(reply["stopping"])
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and request(state, {"op": "ping"}):
+    while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
-    return int(reply["stopping"])
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie its parent has not reaped yet counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _restore_stdin(data: bytes) -> None:
