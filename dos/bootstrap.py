@@ -179,11 +179,10 @@ class Dos:
         return SqliteTokens(self.memory)
 
     def gateway(self) -> Any:
-        """`dos serve`'s use case (dos.core.gateway): tokens, skills, the catalog's names, routed turns."""
+        """`dos serve`'s use case (dos.core.gateway): tokens, skills, the catalog, routed turns."""
         from dos.core.gateway import Gateway
 
-        return Gateway(self.tokens, self.skills, lambda: list(dict.fromkeys(e.name for e in self.catalog.entries())),
-                       lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
+        return Gateway(self.tokens, self.skills, self.catalog, lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
 
     def router_tools(self) -> Any:
         """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""

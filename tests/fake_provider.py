@@ -1,6 +1,8 @@
 """An HTTP-level test double of a cloud provider: a small OpenAI-compatible server on 127.0.0.1, scripted to
 fail per request (timeout, 429, 500, bad JSON) and recording every request it sees. Its answer (`reply`) and the
-usage it reports (`usage`: a function of the request body) are scripted too."""
+usage it reports (`usage`: a function of the request body) are scripted too. It also answers Ollama's
+`/api/generate` and `/api/chat` (streamed as Ollama does, one JSON object a line) and `/api/show`, for
+`ollama/...` models; `requests` records completions only."""
 
 from __future__ import annotations
 
@@ -45,6 +47,9 @@ class FakeProvider:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/").endswith("/api/show"):  # Ollama's model details, asked before a call
+                    self._send(200, json.dumps({"details": {}, "model_info": {}, "capabilities": ["completion"]}).encode())
+                    return
                 model = str(body.get("model"))
                 with owner.lock:
                     owner.requests.append(model)
@@ -64,6 +69,8 @@ class FakeProvider:
                     self._send(200, b'{"id": "x", "choices": [ {"not json')
                 elif step == "tool":  # calls the first tool offered, with {"city": "Paris"}
                     self._tool_call(model, body)
+                elif self.path.rstrip("/").endswith(("/api/generate", "/api/chat")):
+                    self._ollama(model, body, chat=self.path.rstrip("/").endswith("/api/chat"))
                 elif body.get("stream"):
                     self._stream(model, body)
                 else:
@@ -110,6 +117,18 @@ class FakeProvider:
                           for d in pieces] + [base | {"choices": [], "usage": usage}]
                 data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
                 self._raw(200, "text/event-stream", data.encode())
+
+            def _ollama(self, model: str, body: dict, chat: bool) -> None:
+                def piece(text: str, done: bool) -> dict:
+                    out = {"model": model, "created_at": "2025-01-01T00:00:00Z", "done": done}
+                    out |= {"message": {"role": "assistant", "content": text}} if chat else {"response": text}
+                    return out | ({"done_reason": "stop", "prompt_eval_count": 5, "eval_count": 2} if done else {})
+
+                if not body.get("stream", True):
+                    self._send(200, json.dumps(piece(owner.reply, True)).encode())
+                    return
+                words = [piece(w + " ", False) for w in owner.reply.split(" ")] + [piece("", True)]
+                self._raw(200, "application/x-ndjson", "".join(json.dumps(w) + "\n" for w in words).encode())
 
             def _stream(self, model: str, body: dict) -> None:
                 try:

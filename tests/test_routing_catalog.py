@@ -101,7 +101,7 @@ def test_localhost_server_is_discovered_and_the_probe_is_cached(tmp_path):
     assert catalog.probe_localhost(cache, servers, now=json.loads(cache.read_text())["ts"] + 301) == []
 
 
-def test_adhoc_model_sovereignty_is_guessed_from_its_provider():
-    assert catalog.adhoc("ollama/llama3").sovereignty == "local"
-    assert catalog.adhoc("mistral/mistral-small-latest").sovereignty == "eu"
-    assert catalog.adhoc("weird/thing").sovereignty == "unknown"
+def test_adhoc_model_sovereignty_is_that_of_its_providers_endpoint():
+    assert catalog.adhoc("ollama/llama3", {}).sovereignty == "local"  # Ollama's default is localhost
+    assert catalog.adhoc("mistral/mistral-small-latest", {}).sovereignty == "eu"
+    assert catalog.adhoc("weird/thing", {}).sovereignty == "unknown"

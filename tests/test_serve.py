@@ -188,6 +188,49 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_stays_up(served):
     assert post(json.dumps(good).encode()).status_code == 200
 
 
+def test_the_token_is_checked_before_the_body_is_read(served):
+    url = f"{served.url}/chat/completions"
+    good = json.dumps({"model": "local/smollm2", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    huge = b" " * (5 * 1024 * 1024)
+    for auth in ({}, {"Authorization": "Bearer dos_not-a-token"}, {"Authorization": "Basic abc"}):
+        for body, kind in ((huge, "application/json"), (b'{"model": [[[', "application/json"),
+                           (b"[" * 100_000, "application/json"), (good, "text/plain"), (b"\xff\xfe", "application/json")):
+            response = httpx.post(url, content=body, headers=auth | {"Content-Type": kind}, timeout=60)
+            assert response.status_code == 401, (auth, body[:20], response.text)
+            assert response.json()["error"]["code"] == "invalid_api_key"
+    # 50 MB announced, two bytes sent: answered at once from the headers alone (not 413, not a wait for the rest)
+    host, port = served.url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as raw:
+        raw.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 52428800\r\n\r\n{}")
+        assert raw.recv(4096).split(b"\r\n", 1)[0] == b"HTTP/1.1 401 Unauthorized"
+    assert httpx.get(served.url.removesuffix("/v1") + "/healthz").json()["status"] == "ok"
+
+
+def test_deeply_nested_json_gets_400_and_the_server_stays_up(served):
+    auth = {"Authorization": f"Bearer {served.token('nester')}", "Content-Type": "application/json"}
+    url = f"{served.url}/chat/completions"
+    message = {"role": "user", "content": "hi"}
+    deep: object = "x"
+    for _ in range(200):
+        deep = {"a": deep}
+    bodies = [
+        b"[" * 100_000,  # past Python's own recursion limit: was a 500
+        b'{"model": "local/smollm2", "messages": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+        json.dumps({"model": "local/smollm2", "max_tokens": 2, "messages": [message], "metadata": deep}).encode(),
+        json.dumps({"model": "local/smollm2", "max_tokens": 2, "messages": [message | {"content": [deep]}]}).encode(),
+    ]
+    for body in bodies:
+        response = httpx.post(url, content=body, headers=auth, timeout=60)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "json_too_deep" and "nested" in error["message"] and "\n" not in error["message"]
+    shallow = {"model": "local/smollm2", "max_tokens": 2, "messages": [message], "metadata": {"a": {"b": {"c": 1}}}}
+    assert httpx.post(url, content=json.dumps(shallow).encode(), headers=auth, timeout=120).status_code == 200
+    assert httpx.get(served.url.removesuffix("/v1") + "/healthz").json()["status"] == "ok"
+    assert not [line for line in served.log if "internal error" in line]
+
+
 def test_an_exhausted_token_budget_gets_402_and_nothing_more_is_sent(cloud):
     client = cloud.client(cloud.token("capped", "--budget", "0.0025"))
     ask = {"model": "priced", "max_tokens": 4, "messages": [{"role": "user", "content": "hi"}]}
@@ -206,6 +249,15 @@ def test_an_exhausted_token_budget_gets_402_and_nothing_more_is_sent(cloud):
 
 def test_a_local_only_token_never_reaches_a_cloud_model(cloud):
     client = cloud.client(cloud.token("homebody", "--sovereignty", "local"))
+    listed = [m.id for m in client.models.list()]
+    assert "local/smollm2" in listed and "skill:explain" in listed
+    assert not {"priced", "tooly", "broken"} & set(listed)  # it may not use them, so it does not see them
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("priced")
+    everyone = [m.id for m in cloud.client(cloud.token("roamer")).models.list()]
+    assert {"priced", "tooly", "broken", "local/smollm2"} <= set(everyone)
+    eu = [m.id for m in cloud.client(cloud.token("european", "--sovereignty", "eu")).models.list()]
+    assert eu == []  # no eu model in this catalog, so no skill can run under it either
     before = len(cloud.provider.requests)
     with pytest.raises(openai.PermissionDeniedError) as caught:
         client.chat.completions.create(model="priced", messages=[{"role": "user", "content": "hi"}], max_tokens=2)

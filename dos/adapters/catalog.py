@@ -2,6 +2,13 @@
 configuration: the embedded model, an Ollama or OpenAI-compatible server on localhost, cloud providers whose API
 key is in the environment.
 
+A model's sovereignty follows where its requests go: the host of its `api_base`, else of the base URL LiteLLM
+reads from the environment for its provider (OLLAMA_API_BASE, OPENAI_BASE_URL, ...), else of the provider's own
+endpoint. In-process (the embedded model) or a loopback host is `local`; the provider's own endpoint is that
+provider's class (openai: us, mistral: eu, ...); any other host is `unknown`. A `sovereignty:` written in
+models.yaml declares the class of the host that entry names (or its provider's own endpoint), never of a host the
+environment substitutes. The router adapter checks the same again, on the api_base it hands LiteLLM.
+
 No LiteLLM import here (`dos route explain` and `dos models list` must stay light): prices, context windows and
 capabilities of known cloud models come from LiteLLM's bundled cost-map JSON, read as a file. API keys are never
 read into an entry: LiteLLM finds them in the environment itself; only the provider's name is shown.
@@ -45,7 +52,7 @@ from dos.adapters.yaml_text import bad_value_line, key_lines, line_at
 from dos.core.domain import DEFAULT_MODEL
 from dos.core.errors import InvalidConfig, StorageError, UsageError
 from dos.core.redact import redact
-from dos.core.routing import ModelEntry, constraints_from
+from dos.core.routing import IN_PROCESS, LOCAL, ModelEntry, constraints_from, stays_local
 
 PROBE_TIMEOUT_S = 0.25
 PROBE_CACHE_S = 300
@@ -60,6 +67,8 @@ EMBEDDED = ModelEntry(
     quality=1,
     context_window=4096,
     source="embedded",
+    host=IN_PROCESS,
+    host_from=IN_PROCESS,
 )
 LOCALHOST_SERVERS = (
     ("ollama", "http://127.0.0.1:11434"),
@@ -67,20 +76,36 @@ LOCALHOST_SERVERS = (
     ("lm-studio", "http://127.0.0.1:1234/v1"),
     ("vllm", "http://127.0.0.1:8000/v1"),
 )
-# provider -> (env var(s), sovereignty, [(litellm model, quality)])
+# provider -> (env var(s) holding its key, [(litellm model, quality)]); their class: PROVIDER_SOVEREIGNTY
 CLOUD = {
-    "openai": (("OPENAI_API_KEY",), "us", [("gpt-4o-mini", 3), ("gpt-4o", 4)]),
-    "anthropic": (("ANTHROPIC_API_KEY",), "us", [("claude-haiku-4-5", 3), ("claude-sonnet-4-5", 5)]),
-    "gemini": (("GEMINI_API_KEY",), "us", [("gemini/gemini-2.5-flash", 3), ("gemini/gemini-2.5-pro", 5)]),
-    "mistral": (("MISTRAL_API_KEY",), "eu", [("mistral/mistral-small-latest", 2), ("mistral/mistral-large-latest", 4)]),
-    "groq": (("GROQ_API_KEY",), "us", [("groq/openai/gpt-oss-20b", 3)]),
-    "openrouter": (("OPENROUTER_API_KEY",), "us", [("openrouter/openai/gpt-4o-mini", 3)]),
-    "deepseek": (("DEEPSEEK_API_KEY",), "cn", [("deepseek/deepseek-chat", 3)]),
+    "openai": (("OPENAI_API_KEY",), [("gpt-4o-mini", 3), ("gpt-4o", 4)]),
+    "anthropic": (("ANTHROPIC_API_KEY",), [("claude-haiku-4-5", 3), ("claude-sonnet-4-5", 5)]),
+    "gemini": (("GEMINI_API_KEY",), [("gemini/gemini-2.5-flash", 3), ("gemini/gemini-2.5-pro", 5)]),
+    "mistral": (("MISTRAL_API_KEY",), [("mistral/mistral-small-latest", 2), ("mistral/mistral-large-latest", 4)]),
+    "groq": (("GROQ_API_KEY",), [("groq/openai/gpt-oss-20b", 3)]),
+    "openrouter": (("OPENROUTER_API_KEY",), [("openrouter/openai/gpt-4o-mini", 3)]),
+    "deepseek": (("DEEPSEEK_API_KEY",), [("deepseek/deepseek-chat", 3)]),
 }
-# a provider prefix's usual sovereignty, for a model named on the command line that the catalog does not hold
+# the class of a provider's own endpoint (only when the request goes there: see `classify`)
 PROVIDER_SOVEREIGNTY = {
-    "local": "local", "ollama": "local", "ollama_chat": "local", "openai": "us", "anthropic": "us",
-    "gemini": "us", "vertex_ai": "us", "groq": "us", "openrouter": "us", "mistral": "eu", "deepseek": "cn",
+    "openai": "us", "text-completion-openai": "us", "anthropic": "us", "gemini": "us", "vertex_ai": "us",
+    "groq": "us", "openrouter": "us", "mistral": "eu", "deepseek": "cn",
+}
+# provider -> (the environment variables LiteLLM 1.109 reads for its base URL, in its order; its default
+# endpoint). Any other provider P: P_API_BASE, then P_BASE_URL, and no default known.
+PROVIDER_BASES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "openai": (("OPENAI_BASE_URL", "OPENAI_API_BASE"), "https://api.openai.com/v1"),
+    "text-completion-openai": (("OPENAI_BASE_URL", "OPENAI_API_BASE"), "https://api.openai.com/v1"),
+    "anthropic": (("ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"), "https://api.anthropic.com"),
+    "gemini": (("GEMINI_API_BASE",), "https://generativelanguage.googleapis.com"),
+    "vertex_ai": (("VERTEXAI_API_BASE", "VERTEX_API_BASE"), "https://aiplatform.googleapis.com"),
+    "mistral": (("MISTRAL_API_BASE",), "https://api.mistral.ai/v1"),
+    "groq": (("GROQ_API_BASE",), "https://api.groq.com/openai/v1"),
+    "openrouter": (("OPENROUTER_API_BASE",), "https://openrouter.ai/api/v1"),
+    "deepseek": (("DEEPSEEK_API_BASE",), "https://api.deepseek.com"),
+    "ollama": (("OLLAMA_API_BASE",), "http://localhost:11434"),
+    "ollama_chat": (("OLLAMA_API_BASE",), "http://localhost:11434"),
+    "xinference": (("XINFERENCE_API_BASE",), "http://127.0.0.1:9997/v1"),
 }
 ENTRY_KEYS = {"model_name", "litellm_params", "model_info", "sovereignty", "capabilities", "input_price",
               "output_price", "quality", "tags", "context_window", "latency_s"}
@@ -164,7 +189,7 @@ def template() -> str:
     return (__doc__ or "").split("models.yaml:\n", 1)[1].replace("\n    ", "\n").strip() + "\n"
 
 
-def _entry(raw: Any, path: Path, lines: dict[str, int], prefix: str) -> ModelEntry:
+def _entry(raw: Any, path: Path, lines: dict[str, int], prefix: str, environ: Any) -> ModelEntry:
     """One `model_list` item; InvalidConfig names the line of the offending key (`prefix` is `model_list.N`)."""
     def at(key: str = "") -> str:
         return f"{path}:{line_at(lines, f'{prefix}.{key}' if key else prefix)}"
@@ -190,7 +215,7 @@ def _entry(raw: Any, path: Path, lines: dict[str, int], prefix: str) -> ModelEnt
             raise InvalidConfig(f"{where}: {name}: {problem}")
     attrs = _enrich(attrs, params["model"])
     try:
-        return _make(name, params, attrs, "config")
+        return _make(name, params, attrs, "config", environ)
     except (TypeError, ValueError) as exc:
         raise InvalidConfig(f"{at()}: {name}: {exc}") from None
 
@@ -239,13 +264,18 @@ def _price(value: Any, what: str) -> float | None:
     return price
 
 
-def _make(name: str, params: dict[str, Any], attrs: dict[str, Any], source: str) -> ModelEntry:
+def _make(name: str, params: dict[str, Any], attrs: dict[str, Any], source: str, environ: Any) -> ModelEntry:
+    """An entry; a `sovereignty` in `attrs` counts as declared only from models.yaml (source `config`)."""
     provider = str(params.get("model", "")).split("/", 1)[0]
-    sovereignty = attrs.get("sovereignty") or _default_sovereignty(params)
+    declared = attrs.get("sovereignty") if source == "config" else None
+    where = classify(params, declared, environ)
     return ModelEntry(
         name=name.strip(),
         params=dict(params),
-        sovereignty=str(sovereignty),
+        sovereignty=where.sovereignty,
+        host=where.host,
+        host_from=where.source,
+        declared=where.declared,
         capabilities=_names(attrs.get("capabilities"), "capabilities") or frozenset({"chat"}),
         input_price=_price(attrs.get("input_price"), "input_price"),
         output_price=_price(attrs.get("output_price"), "output_price"),
@@ -257,14 +287,96 @@ def _make(name: str, params: dict[str, Any], attrs: dict[str, Any], source: str)
     )
 
 
-def _default_sovereignty(params: dict[str, Any]) -> str:
-    base = params.get("api_base")
-    if isinstance(base, str) and urlparse(base).hostname in ("127.0.0.1", "localhost", "::1"):
-        return "local"
-    return PROVIDER_SOVEREIGNTY.get(str(params.get("model", "")).split("/", 1)[0], "unknown")
+# -- where a model's requests go ----------------------------------------------------------------------------
 
 
-def load_file(path: Path) -> tuple[dict[str, Any], list[ModelEntry]]:
+def provider_of(params: dict[str, Any] | Any) -> str:
+    """The LiteLLM provider of a deployment: `custom_llm_provider`, the model's prefix, or (a bare name such as
+    gpt-4o-mini) the provider LiteLLM's cost map gives it."""
+    if params.get("custom_llm_provider"):
+        return str(params["custom_llm_provider"])
+    model = str(params.get("model", ""))
+    prefix, slash, _ = model.partition("/")
+    return prefix if slash else str(known(model).get("litellm_provider") or "")
+
+
+def resolve_base(params: dict[str, Any] | Any, environ: Any) -> tuple[str | None, str]:
+    """(base URL, what set it) as LiteLLM resolves it: `base_url`, then `api_base` (an `os.environ/VAR`
+    reference read), then the provider's environment variable, then its default (None: not known). The
+    embedded model is (None, IN_PROCESS)."""
+    provider = provider_of(params)
+    if provider == "local":
+        return None, IN_PROCESS
+    for key in ("base_url", "api_base"):
+        value = params.get(key)
+        if isinstance(value, str) and value.strip():
+            if value.startswith("os.environ/"):
+                var = value.removeprefix("os.environ/")
+                return environ.get(var) or None, var
+            return value.strip(), key
+    names, default = PROVIDER_BASES.get(provider, ((), None))
+    if not names and provider:
+        stem = provider.upper().replace("-", "_")
+        names = (f"{stem}_API_BASE", f"{stem}_BASE_URL")
+    for var in names:
+        if environ.get(var):
+            return str(environ[var]).strip(), var
+    return default, "default"
+
+
+def host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return urlparse(url if "://" in url else f"http://{url}").hostname or None
+    except ValueError:  # e.g. an unclosed [ipv6 bracket
+        return None
+
+
+@dataclass(frozen=True)
+class Destination:
+    sovereignty: str
+    host: str | None
+    source: str  # api_base, base_url, an environment variable, default, in-process
+    declared: bool
+
+
+def classify(params: dict[str, Any] | Any, declared: Any, environ: Any) -> Destination:
+    """A deployment's class from where its requests go (see the module's docstring)."""
+    url, source = resolve_base(params, environ)
+    host = IN_PROCESS if source == IN_PROCESS else host_of(url)
+    provider = provider_of(params)
+    default = host_of(PROVIDER_BASES.get(provider, ((), None))[1])
+    from_environment = source not in ("api_base", "base_url", "default", IN_PROCESS)
+    if declared and (not from_environment or (host is not None and host == default)):
+        return Destination(str(declared), host, source, True)
+    if stays_local(host):
+        return Destination(LOCAL, host, source, False)
+    if source == "default":
+        return Destination(PROVIDER_SOVEREIGNTY.get(provider, "unknown"), host, source, False)
+    return Destination("unknown", host, source, False)
+
+
+def deployment(entry: ModelEntry, environ: Any) -> tuple[dict[str, Any], str | None]:
+    """The LiteLLM deployment of an entry, with the api_base resolved here handed to LiteLLM as is, and why it
+    must not be sent (None: it may). A `local` entry goes only in-process or to loopback (or to the very host
+    models.yaml declared local); no entry goes to another host than the one its route was decided for."""
+    url, source = resolve_base(entry.params, environ)
+    host = IN_PROCESS if source == IN_PROCESS else host_of(url)
+    params = dict(entry.params)
+    if url and (source != "default" or stays_local(host)):  # LiteLLM gets the very base URL checked here
+        params.pop("base_url", None)
+        params["api_base"] = url
+    going = f"its requests would go to {host or 'a host not known'}, set by {source}"
+    refusal = None
+    if entry.host is not None and host != entry.host:
+        refusal = f"{entry.name}: its route was decided for {entry.host}, but {going}; nothing was sent"
+    elif entry.sovereignty == LOCAL and not stays_local(host) and not entry.declared:
+        refusal = f"{entry.name} is classed local, but {going}, off this machine; nothing was sent"
+    return {"model_name": entry.name, "litellm_params": params, "model_info": {"id": entry.name}}, refusal
+
+
+def load_file(path: Path, environ: Any = os.environ) -> tuple[dict[str, Any], list[ModelEntry]]:
     """models.yaml as (settings, entries); InvalidConfig naming file and line on any problem."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -295,7 +407,7 @@ def load_file(path: Path) -> tuple[dict[str, Any], list[ModelEntry]]:
     raw_list = data.get("model_list") or []
     if not isinstance(raw_list, list):
         raise InvalidConfig(f"{path}:{lines.get('model_list', 1)}: model_list must be a list")
-    entries = [_entry(raw, path, lines, f"model_list.{i}") for i, raw in enumerate(raw_list)]
+    entries = [_entry(raw, path, lines, f"model_list.{i}", environ) for i, raw in enumerate(raw_list)]
     settings: dict[str, Any] = {}
     route = data.get("route")
     if route is not None and not isinstance(route, dict):
@@ -338,13 +450,13 @@ def embedded_present() -> bool:
 def from_environment(environ: dict[str, str] | os._Environ = os.environ) -> tuple[list[str], list[ModelEntry]]:
     """Cloud providers whose key is set: their names, and a default model or two each. Keys are not read."""
     providers, entries = [], []
-    for provider, (keys, sovereignty, models) in CLOUD.items():
+    for provider, (keys, models) in CLOUD.items():
         if not any(environ.get(k) for k in keys):
             continue
         providers.append(provider)
         for model, quality in models:
-            attrs = _enrich({"sovereignty": sovereignty, "quality": quality}, model)
-            entries.append(_make(model, {"model": model}, attrs, "env"))
+            attrs = _enrich({"quality": quality}, model)
+            entries.append(_make(model, {"model": model}, attrs, "env", environ))
     return providers, entries
 
 
@@ -416,15 +528,14 @@ def _servers(setting: Any) -> list[tuple[str, str]]:
 def load(config_dir: Path, state_dir: Path, environ: dict[str, str] | os._Environ = os.environ) -> Catalog:
     """The whole catalog: models.yaml first (its entries win on a name clash), then the embedded model, then
     localhost servers, then cloud providers found by their keys."""
-    settings, entries = load_file(config_dir / "models.yaml")
+    settings, entries = load_file(config_dir / "models.yaml", environ)
     discover = settings.get("discover", {})
     reachable: dict[str, bool | None] = {}
     entries = list(entries)
     entries.append(EMBEDDED)
     reachable[EMBEDDED.name] = embedded_present()
     for item in probe_localhost(state_dir / "cache" / "localhost-models.json", _servers(discover.get("localhost", True))):
-        entry = _make(item["name"], item["params"], {"sovereignty": "local", "input_price": 0, "output_price": 0},
-                      "localhost")
+        entry = _make(item["name"], item["params"], {"input_price": 0, "output_price": 0}, "localhost", environ)
         entries.append(entry)
         reachable.setdefault(entry.name, True)
     providers: list[str] = []
@@ -435,11 +546,12 @@ def load(config_dir: Path, state_dir: Path, environ: dict[str, str] | os._Enviro
                    providers)
 
 
-def adhoc(name: str) -> ModelEntry:
-    """A model named on the command line that the catalog does not hold: used as given, its sovereignty guessed
-    from the provider prefix (unknown providers are 'unknown', which an allowed-classes list never contains)."""
+def adhoc(name: str, environ: Any = os.environ) -> ModelEntry:
+    """A model named on the command line that the catalog does not hold: used as given, its sovereignty decided
+    by where its requests go (`classify`; a host not known is 'unknown', which an allowed-classes list never
+    contains)."""
     attrs = _enrich({}, name)
-    return _make(name, {"model": name}, attrs, "adhoc")
+    return _make(name, {"model": name}, attrs, "adhoc", environ)
 
 
 def probe_reachable(entries: list[ModelEntry], timeout: float = PROBE_TIMEOUT_S) -> dict[str, bool]:
@@ -496,4 +608,4 @@ class CatalogSource:
         return {k: v for k, v in self.extra_route().items() if v} | catalog.route
 
     def adhoc(self, name: str) -> ModelEntry:
-        return adhoc(name)
+        return adhoc(name, self.environ)

@@ -1,25 +1,30 @@
 """The route executed by LiteLLM's Router: retries, timeouts, cooldowns and fallbacks are LiteLLM's, not ours.
 
 The Router is built from the decision's chain and nothing else (one deployment per kept model, fallbacks in the
-chain's order), so no failure can send a call to a model the hard constraints removed. Every attempt LiteLLM makes
-is seen by a callback (keyed by a per-call token in the request metadata) and reported in the `route` event.
-LiteLLM is imported only when `stream` runs.
+chain's order), so no failure can send a call to a model the hard constraints removed. Each deployment's base URL
+is resolved when the route is bound (dos.adapters.catalog.deployment), checked (a `local` model's requests go
+in-process or to loopback only; none goes to another host than the one its route was decided for) and handed to
+LiteLLM as checked: a route with any deployment that fails the check is refused (NoRoute) before a first call, so
+not even a fallback leaves the machine. Every attempt LiteLLM makes is seen by a callback (keyed by a per-call
+token in the request metadata) and reported in the `route` event. LiteLLM is imported only when `stream` runs.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from dos.adapters.catalog import deployment
 from dos.adapters.embedded_health import crash_line, crash_of
 from dos.adapters.litellm_setup import cost as litellm_cost, litellm_module, one_line
 from dos.adapters.paths import resolve_paths
 from dos.core.domain import MODEL_OPTIONS, Chunk, Usage
-from dos.core.errors import ModelCrashed, ModelError
+from dos.core.errors import ModelCrashed, ModelError, NoRoute
 from dos.core.ids import new_id
-from dos.core.routing import ModelEntry, RouteDecision
+from dos.core.routing import IN_PROCESS, ModelEntry, RouteDecision
 
 _recorders: dict[str, _Attempts] = {}
 _recorders_lock = threading.Lock()
@@ -92,17 +97,25 @@ def _install_callback(litellm: Any) -> None:
     _callback_installed = True
 
 
-def model_list(chain: tuple[ModelEntry, ...] | list[ModelEntry]) -> list[dict[str, Any]]:
-    """LiteLLM deployments for the chain: one per model, its catalog name as group and as id."""
-    return [{"model_name": e.name, "litellm_params": dict(e.params), "model_info": {"id": e.name}} for e in chain]
+def model_list(chain: tuple[ModelEntry, ...] | list[ModelEntry], environ: Any = None) -> list[dict[str, Any]]:
+    """LiteLLM deployments for the chain: one per model, its catalog name as group and as id, its base URL
+    resolved and checked; NoRoute (naming the host) if any would send where its route does not allow."""
+    out = []
+    for entry in chain:
+        item, refusal = deployment(entry, os.environ if environ is None else environ)
+        if refusal:
+            raise NoRoute(refusal)
+        out.append(item)
+    return out
 
 
-def build_router(chain: tuple[ModelEntry, ...] | list[ModelEntry], settings: dict[str, Any]) -> Any:
+def build_router(chain: tuple[ModelEntry, ...] | list[ModelEntry], settings: dict[str, Any],
+                 deployments: list[dict[str, Any]] | None = None) -> Any:
     litellm = litellm_module()
     _install_callback(litellm)
     names = [e.name for e in chain]
     return litellm.Router(
-        model_list=model_list(chain),
+        model_list=model_list(chain) if deployments is None else deployments,
         fallbacks=[{names[0]: names[1:]}] if len(names) > 1 else [],
         max_fallbacks=max(len(names), 1),
         num_retries=int(settings.get("num_retries", 1)),
@@ -122,9 +135,10 @@ def _price_cost(entry: ModelEntry | None, usage: Usage) -> float | None:
 class RoutedStream:
     """One routed call: a ModelGateway whose `model` argument is the chain's head, plus the attempts report."""
 
-    def __init__(self, decision: RouteDecision, settings: dict[str, Any]):
+    def __init__(self, decision: RouteDecision, settings: dict[str, Any], environ: Any = None):
         self.decision = decision
         self.settings = settings
+        self.deployments = model_list(decision.chain, environ)  # NoRoute here: before anything is written or sent
         self.attempts = _Attempts()
         self.served_by: str | None = None
         self.cost_source = "none"
@@ -137,8 +151,11 @@ class RoutedStream:
         if not chain or model != chain[0].name:
             raise ModelError(f"{model}: not the head of the route ({', '.join(self.decision.names) or 'empty'})")
         chain = self._runnable(chain)
-        router = build_router(chain, self.settings)
         litellm = litellm_module()
+        if getattr(litellm, "api_base", None) and any(e.host != IN_PROCESS and e.sovereignty == "local" for e in chain):
+            raise NoRoute(f"litellm.api_base is set ({litellm.api_base}): it would override where local models send")
+        kept = {e.name for e in chain}
+        router = build_router(chain, self.settings, [d for d in self.deployments if d["model_name"] in kept])
         token = new_id()
         params: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True},
                                   "metadata": {"dos_route": token}}
@@ -253,8 +270,9 @@ def _tool_calls(calls: dict[int, dict[str, str]]) -> tuple[Any, ...]:
 class LiteLLMRouterGateway:
     """Binds a route decision to a LiteLLM Router. `settings`: models.yaml `router:` (retries, timeout, ...)."""
 
-    def __init__(self, settings: dict[str, Any] | Callable[[], dict[str, Any]] | None = None):
+    def __init__(self, settings: dict[str, Any] | Callable[[], dict[str, Any]] | None = None, environ: Any = None):
         self._settings = settings
+        self.environ = environ  # where LiteLLM will read base URLs from (None: this process's environment)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -262,4 +280,4 @@ class LiteLLMRouterGateway:
         return dict(value or {})
 
     def bind(self, decision: RouteDecision) -> RoutedStream:
-        return RoutedStream(decision, self.settings)
+        return RoutedStream(decision, self.settings, self.environ)

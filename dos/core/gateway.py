@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dos.core.domain import Skill, TurnRequest, TurnResult
-from dos.core.errors import TokenRefused, UnknownModel, UnknownSkill
+from dos.core.errors import DosError, TokenRefused, UnknownModel, UnknownSkill
 from dos.core.ports import SkillSource, TokenStore
+from dos.core.routing import ModelCatalog, explain
 from dos.core.tokens import SKILL_MODEL, Token, digest, skill_of
 from dos.core.turn import TurnRunner
 
@@ -33,12 +34,15 @@ class ChatCall:
 
 
 class Gateway:
-    """Tokens, skills and the catalog's model names in; turns out. `runner(sovereignty)` builds a TurnRunner whose
+    """Tokens, skills and the model catalog in; turns out. `runner(sovereignty)` builds a TurnRunner whose
     route is narrowed to those sovereignty classes (None: no narrowing)."""
 
-    def __init__(self, tokens: TokenStore, skills: SkillSource, model_names: Callable[[], list[str]],
+    def __init__(self, tokens: TokenStore, skills: SkillSource, catalog: ModelCatalog,
                  runner: Callable[[str | None], TurnRunner]):
-        self.tokens, self.skills, self.model_names, self.runner = tokens, skills, model_names, runner
+        self.tokens, self.skills, self.catalog, self.runner = tokens, skills, catalog, runner
+
+    def model_names(self) -> list[str]:
+        return list(dict.fromkeys(e.name for e in self.catalog.entries()))
 
     def authenticate(self, secret: str | None) -> Token:
         if not secret:
@@ -52,11 +56,23 @@ class Gateway:
         return token
 
     def models(self, token: Token) -> list[dict[str, str]]:
-        """What the token may call: catalog models (unless it is limited to skills), then `skill:NAME`s."""
-        out = [{"id": name, "owned_by": "dos"} for name in self.model_names()] if token.allows_models else []
-        skills = sorted(s.name for s in self.skills.list() if not s.error and not s.shadowed_by)
-        return out + [{"id": SKILL_MODEL + name, "owned_by": "dos-skill"} for name in skills
-                      if token.allows_skill(name)]
+        """What the token may call: catalog models (unless it is limited to skills), then `skill:NAME`s; each
+        only if a route is left for it once the token's sovereignty (and models.yaml's `route:`) narrow it, so
+        a `local`-only token sees no cloud model."""
+        narrowed = {"sovereignty": token.route()}
+        names = self.model_names() if token.allows_models else []
+        usable = set(explain(DIRECT, self.catalog, narrowed).names) if names else set()
+        out = [{"id": name, "owned_by": "dos"} for name in names if name in usable]
+        for skill in sorted(self.skills.list(), key=lambda s: s.name):
+            if skill.error or skill.shadowed_by or not token.allows_skill(skill.name):
+                continue
+            try:
+                if not explain(self.skills.get(skill.name), self.catalog, narrowed).chain:
+                    continue
+            except DosError:  # a skill that cannot load or route is not a model anyone may use
+                continue
+            out.append({"id": SKILL_MODEL + skill.name, "owned_by": "dos-skill"})
+        return out
 
     def resolve(self, token: Token, model: str) -> tuple[Skill, str | None]:
         """The skill the request runs under, and the model it pins (None: the skill's route chooses)."""

@@ -9,6 +9,7 @@ No I/O and no provider library here (an import-linter contract keeps it so); `ro
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,7 +22,28 @@ from dos.core.ports import Clock
 PREFERENCES = ("local-first", "cheapest", "best", "fastest")
 DEFAULT_PREFERENCE = "local-first"
 LOCAL = "local"
+IN_PROCESS = "in-process"  # the host of a model that runs inside DOS (the embedded one): nothing is sent
 _INF = float("inf")
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 (also IPv4-mapped) or the name `localhost`: a request to it never leaves the machine.
+    Any other name is not loopback, whatever it resolves to today."""
+    if not host:
+        return False
+    host = host.strip("[]").split("%", 1)[0].lower()
+    if host in ("localhost", "localhost.", "ip6-localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def stays_local(host: str | None) -> bool:
+    return host == IN_PROCESS or is_loopback(host)
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,11 @@ class ModelEntry:
     context_window: int | None = None
     latency_s: float | None = None
     source: str = "config"  # config, embedded, localhost, env, adhoc
+    # where its requests go: a host name, IN_PROCESS, or None (not known); and what set it: `api_base`, the
+    # environment variable LiteLLM reads (OLLAMA_API_BASE, ...), or `default` (the provider's own endpoint)
+    host: str | None = None
+    host_from: str = ""
+    declared: bool = False  # the sovereignty was declared in models.yaml (for that host), not derived from it
 
     @property
     def price(self) -> float:
@@ -64,7 +91,15 @@ class ModelEntry:
             "context_window": self.context_window,
             "latency_s": self.latency_s,
             "source": self.source,
+            "host": self.host,
+            "host_from": self.host_from or None,
         }
+
+    def destination(self) -> str:
+        """Where its requests go, when the class was derived from that ('' otherwise): for a refusal's reason."""
+        if self.declared or self.host_from in ("", "default", IN_PROCESS):
+            return ""
+        return f"requests go to {self.host or 'a host not known'}, set by {self.host_from}"
 
 
 @dataclass(frozen=True)
@@ -238,7 +273,9 @@ def _check(entry: ModelEntry, request: RouteRequest) -> tuple[str, str] | None:
         return "pin", f"not the pinned model {request.pin}"
     if request.sovereignty is not None and entry.sovereignty not in request.sovereignty:
         allowed = ", ".join(sorted(request.sovereignty)) or "none"
-        return "sovereignty", f"sovereignty {entry.sovereignty} not allowed (allowed: {allowed})"
+        where = entry.destination()
+        return "sovereignty", f"sovereignty {entry.sovereignty} not allowed (allowed: {allowed})" + (
+            f": {where}" if where else "")
     missing = request.capabilities - entry.capabilities
     if missing:
         return "capabilities", f"lacks {', '.join(sorted(missing))}"
@@ -317,6 +354,8 @@ def explain_empty(decision: RouteDecision, skill: str | None = None) -> str:
     parts = []
     for constraint, verdicts in by_constraint.items():
         names = [v.name for v in verdicts]
+        if constraint == "sovereignty":  # say where a model's requests would have gone, when that decided it
+            names = [v.name + (f" ({where})" if (where := v.reason.partition("): ")[2]) else "") for v in verdicts]
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
         parts.append(f"{labels.get(constraint, constraint)} removed {shown}")
     what = f"skill '{skill}'" if skill else "this request"

@@ -44,6 +44,7 @@ from dos.core.ids import new_id
 from dos.gateway.openai_format import BadRequest, ChunkShaper, completion, error_body, parse_chat, wants_usage
 
 MAX_BODY = 4 * 1024 * 1024  # bytes of a request body; a longer one is refused (413)
+MAX_JSON_DEPTH = 64  # arrays and objects nested in a request body; deeper is refused (400)
 CONFIG_FILES = ("config.yaml", "models.yaml", "hooks.yaml", "mcp.yaml", "packs.json")
 
 
@@ -150,10 +151,31 @@ async def read_json(request: Request, limit: int) -> Any:
         data += piece
         if len(data) > limit:
             raise Problem(413, f"the body is over {limit} bytes, the most this server takes", code="request_too_large")
+    too_deep = Problem(400, f"the body's JSON is nested more than {MAX_JSON_DEPTH} levels deep",
+                       code="json_too_deep")
     try:
-        return json.loads(data)
+        body = json.loads(data)
+    except RecursionError:  # deeper than the parser itself goes
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    if nested_deeper(body, MAX_JSON_DEPTH):
+        raise too_deep
+    return body
+
+
+def nested_deeper(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels in `value` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def create_app(workers: Workers, max_body: int = MAX_BODY) -> Starlette:
@@ -180,8 +202,8 @@ def create_app(workers: Workers, max_body: int = MAX_BODY) -> Starlette:
 
     async def chat(request: Request) -> Response:
         try:
+            token = await authenticate(request)  # before a byte of the body is read: no token, no parsing
             body = await read_json(request, max_body)
-            token = await authenticate(request)
             call = parse_chat(body, new_id(), request.headers.get("x-dos-session") or None)
         except Exception as exc:
             return respond(exc)
