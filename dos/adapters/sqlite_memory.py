@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dos.adapters.memory_schema import GENESIS, MIGRATIONS, chain_hash, content_hash, dump_data
+from dos.adapters.private import create_private, private_dir
 from dos.core.domain import Event, TurnSummary, Usage
 from dos.core.errors import StorageError, UnknownEvent, UsageError
 from dos.core.ids import new_id
@@ -82,7 +83,9 @@ class SqliteMemory:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            if not self.path.exists():
+                create_private(self.path)  # born 0600; SQLite gives its -wal and -shm the same mode
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA synchronous=NORMAL")
