@@ -33,7 +33,8 @@ _AWS_SECRET = re.compile(r"(?i)(\b(?:aws_?)?secret_?access_?key|\baws_?secret_?k
 _URL_PASSWORD = re.compile(r"(://[^\s/:@]+:)[^\s/@]+(?=@)")  # scheme://user:PASSWORD@ (starts at "://": fast)
 # The whole body of a private key, headers (Proc-Type, DEK-Info) included; a block cut short is masked to its end.
 _PEM_BODY = r"[A-Za-z0-9+/=\s:,.\\\-]"
-_PEM = re.compile(rf"(-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----)\s*{_PEM_BODY}*?(?:\s*(-----END \2PRIVATE KEY-----)|(?!{_PEM_BODY}))")
+_PEM = re.compile(rf"(-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----)\s*{_PEM_BODY}*?"
+                  rf"(?:\s*(-----END \2PRIVATE KEY-----)|(?!{_PEM_BODY}))")
 MASK = "[REDACTED]"
 
 
