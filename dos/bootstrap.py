@@ -10,6 +10,7 @@ from typing import Any
 from dos.adapters.config_file import ConfigFile
 from dos.adapters.fs_skills import FolderSkills
 from dos.adapters.paths import Paths, builtin_dir, project_dir, resolve_paths
+from dos.adapters.private import secure_home
 from dos.adapters.sqlite_memory import SqliteMemory
 from dos.core.turn import TurnRunner
 
@@ -273,4 +274,6 @@ def warm_up() -> None:
 
 
 def build() -> Dos:
-    return Dos(resolve_paths())
+    paths = resolve_paths()
+    secure_home([paths.config, paths.data, paths.state], _stderr_notice)  # once a process: a few stat calls
+    return Dos(paths)

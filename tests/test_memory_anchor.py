@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -25,7 +26,7 @@ def tamper(db: sqlite3.Connection, *statements: str) -> None:
 def test_untouched_log_verifies_and_the_anchor_follows_the_tip(dos, dos_home, three_notes):
     run = dos("memory", "verify")
     assert run.code == 0, run.err
-    seq, hash_ = (dos_home / "data" / "memory.db.anchor").read_text().split()
+    seq, hash_ = (dos_home / "data" / "memory.db.anchor").read_text().split()[:2]
     assert (int(seq), hash_) == three_notes.execute("SELECT seq, hash FROM events ORDER BY seq DESC").fetchone()
 
 
@@ -51,3 +52,40 @@ def test_the_last_event_rewritten_with_a_fresh_hash_is_caught(dos, three_notes):
     three_notes.commit()
     run = dos("memory", "verify")
     assert run.code == 7 and "does not match the anchor file" in run.err
+
+
+@pytest.mark.parametrize("cut", [1, 2])
+def test_a_cut_followed_by_an_ordinary_write_is_still_caught(dos, three_notes, cut):
+    """The write after the cut must not move the anchor down to the shortened log (nor over a rewritten #3)."""
+    tamper(three_notes, f"DELETE FROM events WHERE seq > {3 - cut}")
+    assert dos("memory", "remember", "an ordinary note after the cut").code == 0
+    for _ in range(2):  # and later writes do not launder it either
+        run = dos("memory", "verify")
+        assert run.code == 7 and run.err.count("\n") == 1, run.err
+        assert "event #3 was removed" in run.err or "event #3 does not match the anchor file" in run.err
+        assert dos("memory", "remember", "one more").code == 0
+
+
+def test_a_missing_anchor_is_a_warning_not_a_pass(dos, dos_home, three_notes):
+    (dos_home / "data" / "memory.db.anchor").unlink()
+    run = dos("memory", "verify")
+    assert run.code == 0 and "ok: 3 events" in run.out
+    assert run.err.count("\n") == 1 and "warning" in run.err and "memory.db.anchor is missing" in run.err
+    report = dos("memory", "verify", "--json")
+    assert report.code == 0 and "memory.db.anchor is missing" in json.loads(report.out)["warning"]
+
+
+def test_a_missing_anchor_is_a_doctor_warning(dos_home, three_notes):
+    from dos.adapters.memory_io import verify
+    from dos.adapters.sqlite_memory import SqliteMemory
+
+    memory = SqliteMemory(dos_home / "data" / "memory.db")
+    assert verify(memory).warning is None
+    (dos_home / "data" / "memory.db.anchor").unlink()
+    assert "is missing" in verify(memory).warning
+
+
+def test_a_log_of_ledger_entries_alone_is_anchored_and_verifies_with_no_warning(dos):
+    assert dos("credits", "grant", "1").code == 0
+    run = dos("memory", "verify")
+    assert run.code == 0 and run.err == ""

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dos.adapters.private import private_dir, write_private
+
 VERSION = 3  # 2: problems carry the line of the nested key (metadata.dos.*); 3: text is printable (no controls)
 
 
@@ -53,9 +55,9 @@ class IndexCache:
         if self.file is None or not self.dirty:
             return
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.file.parent)
             tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # threads too
-            tmp.write_text(json.dumps({"version": VERSION, "entries": self.entries}, ensure_ascii=False), "utf-8")
+            write_private(tmp, json.dumps({"version": VERSION, "entries": self.entries}, ensure_ascii=False).encode())
             os.replace(tmp, self.file)
             self.dirty = False
         except OSError:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dos.adapters.json_text import offsets
-from dos.adapters.memory_schema import GENESIS, chain_hash, content_hash
+from dos.adapters.memory_schema import GENESIS, chain_hash, content_hash, ledger_hash
 from dos.adapters.sqlite_memory import SqliteMemory, fields_of
 from dos.core.domain import Event
 from dos.core.errors import UsageError
@@ -21,12 +21,15 @@ HASHES = ("content_hash", "prev_hash", "hash")
 @dataclass(frozen=True)
 class VerifyReport:
     events: int
-    problem: str | None = None  # None: the chain verifies
+    problem: str | None = None  # None: the chains verify
     event_id: str | None = None
+    ledger: int = 0  # ledger entries checked
+    warning: str | None = None  # verifies, but something keeps it from being sure (a missing anchor file)
 
 
 def verify(memory: SqliteMemory) -> VerifyReport:
-    """Walks the chain from the first event; names the first event that was altered or removed."""
+    """Walks the event chain, then the ledger's, from the first entry; names the first one altered or removed,
+    and compares both ends with the anchor file (which catches entries cut from the end)."""
     db = memory.db
     purged = {r[0] for r in db.execute("SELECT ref FROM events WHERE kind = 'purge'")}
     prev, count, last_seq = GENESIS, 0, 0
@@ -43,14 +46,52 @@ def verify(memory: SqliteMemory) -> VerifyReport:
         if chain_hash(prev, dict(row)) != row["hash"]:
             return VerifyReport(count, f"{where}: its fields or hash were altered", row["id"])
         prev, last_seq = row["hash"], row["seq"]
-    anchor = memory.anchor()
-    if anchor and anchor[0] > last_seq:
-        cut = f"event #{anchor[0]} was" if anchor[0] == last_seq + 1 else f"events #{last_seq + 1} to #{anchor[0]} were"
-        return VerifyReport(count, f"{cut} removed from the end of the log "
-                                   f"(the anchor file {memory.anchor_path.name} says it reached #{anchor[0]})")
-    if anchor and anchor[0] == last_seq and anchor[1] != prev:
-        return VerifyReport(count, f"the last event (#{last_seq}) does not match the anchor file: it was altered")
-    return VerifyReport(count)
+    entries, ledger_problem, ledger_tip = _verify_ledger(db)
+    if ledger_problem:
+        return VerifyReport(count, ledger_problem, ledger=entries)
+    kept = memory.anchors()
+    if kept is None:
+        warning = (f"the anchor file {memory.anchor_path.name} is missing: entries cut from the end of the log "
+                   "cannot be told (the next write makes a new one)") if count or entries else None
+        return VerifyReport(count, ledger=entries, warning=warning)
+    for what, tip, anchored in (("event", (last_seq, prev), kept[0]), ("ledger entry", ledger_tip, kept[1])):
+        problem = _against_anchor(memory, what, tip, anchored)
+        if problem:
+            return VerifyReport(count, problem, ledger=entries)
+    return VerifyReport(count, ledger=entries)
+
+
+def _verify_ledger(db: Any) -> tuple[int, str | None, tuple[int, str]]:
+    """(entries checked, the first problem or None, the tip (seq, hash)) of the ledger's hash chain."""
+    prev, seq, count = GENESIS, 0, 0
+    for row in db.execute("SELECT * FROM ledger ORDER BY seq"):
+        count += 1
+        where = f"ledger entry {row['id']} (#{row['seq']})"
+        if row["prev_hash"] != prev:
+            why = "the entry before it was removed or altered"
+            return count, f"{where}: the chain breaks here: {why}", (seq, prev)
+        if ledger_hash(prev, dict(row)) != row["hash"]:
+            return count, f"{where}: its amount, fields or hash were altered", (seq, prev)
+        prev, seq = row["hash"], row["seq"]
+    return count, None, (seq, prev)
+
+
+def _against_anchor(memory: SqliteMemory, what: str, tip: tuple[int, str], anchored: tuple[int, str] | None
+                    ) -> str | None:
+    """What the anchor file says is wrong with the chain ending at `tip`, if anything."""
+    if not anchored or anchored[0] == 0:
+        return None
+    (last, _), (seq, hash_), name = tip, anchored, memory.anchor_path.name
+    table = "events" if what == "event" else "ledger"
+    if seq > last:
+        plural = "events" if what == "event" else "ledger entries"
+        cut = f"{what} #{seq} was" if seq == last + 1 else f"{plural} #{last + 1} to #{seq} were"
+        return f"{cut} removed from the end of the {table} (the anchor file {name} says it reached #{seq})"
+    row = memory.db.execute(f"SELECT hash FROM {table} WHERE seq = ?", (seq,)).fetchone()
+    if row is None or row[0] != hash_:
+        return (f"{what} #{seq} does not match the anchor file {name}: it was altered, or cut from the end and "
+                "written again")
+    return None
 
 
 def stats(memory: SqliteMemory) -> dict[str, Any]:

@@ -15,6 +15,12 @@ GENESIS = "0" * 64
 META_KINDS = ("correction", "retraction", "purge")
 CHAIN_FIELDS = ("id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "ref")
 COLUMNS = (*CHAIN_FIELDS[:8], "text", "data", "ref", "content_hash", "prev_hash", "hash")
+# What a ledger entry's hash covers (every column but seq and the two hashes), and the values the table gives a
+# column an INSERT leaves out. A column added later is not covered unless a new migration says so.
+LEDGER_CHAIN_FIELDS = ("id", "ts", "kind", "amount", "reserved", "key", "ref", "turn_id", "route_event_id",
+                       "session_id", "skill", "pack", "model", "prompt_tokens", "completion_tokens", "cost_source",
+                       "note", "pid", "token")
+LEDGER_DEFAULTS = {"reserved": 0, "prompt_tokens": 0, "completion_tokens": 0, "note": ""}
 
 
 def _m001_events(db: sqlite3.Connection) -> None:
@@ -227,6 +233,29 @@ def _m008_tokens(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE budgets_new RENAME TO budgets")
 
 
+def _m009_ledger_chain(db: sqlite3.Connection) -> None:
+    """Ledger entries join a hash chain of their own (`ledger_hash`), so an amount edited behind DOS's back is
+    caught by `dos memory verify`. Entries already there are chained in order, as they stand: nothing changes
+    but the two new columns, written with the append-only trigger lifted for this one transaction. (DOS before
+    this migration set `user_version` back to 8 when it opened the database: coming back, the columns are there
+    and the entries it wrote meanwhile are unchained, so the chain is made again over all of them.)"""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(ledger)")}
+    for column in ("prev_hash", "hash"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE ledger ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    db.execute("DROP TRIGGER ledger_no_update")
+    cursor = db.execute("SELECT * FROM ledger ORDER BY seq")
+    names = [c[0] for c in cursor.description]
+    prev = GENESIS
+    for values in cursor.fetchall():
+        row = dict(zip(names, values))
+        row["hash"] = ledger_hash(prev, row)
+        db.execute("UPDATE ledger SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, row["hash"], row["seq"]))
+        prev = row["hash"]
+    db.execute("CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger "
+               "BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_events", _m001_events),
     ("002_fts", _m002_fts),
@@ -236,6 +265,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("006_scope", _m006_scope),
     ("007_ledger", _m007_ledger),
     ("008_tokens", _m008_tokens),
+    ("009_ledger_chain", _m009_ledger_chain),
 ]
 
 
@@ -251,4 +281,11 @@ def content_hash(text: str, data_json: str) -> str:
 def chain_hash(prev_hash: str, row: dict) -> str:
     """The hash that links an event to the one before it. It covers the content through `content_hash`."""
     payload = json.dumps([prev_hash, *(row[k] for k in CHAIN_FIELDS), row["content_hash"]], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def ledger_hash(prev_hash: str, row: dict) -> str:
+    """The hash that links a ledger entry to the one before it: every field of LEDGER_CHAIN_FIELDS."""
+    payload = json.dumps([prev_hash, *(row.get(k, LEDGER_DEFAULTS.get(k)) for k in LEDGER_CHAIN_FIELDS)],
+                         separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()

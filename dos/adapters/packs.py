@@ -15,6 +15,7 @@ from typing import Any
 from dos.adapters.fs_skills import Source, read_skill, skill_files
 from dos.adapters.index_cache import IndexCache
 from dos.adapters.plugin_import import is_plugin, read_plugin
+from dos.adapters.private import private_dir, write_private
 from dos.adapters.yaml_text import load_yaml_file
 from dos.core.errors import InvalidSkill, StorageError, UsageError
 from dos.core.printable import printable
@@ -58,8 +59,8 @@ class PackState:
 
     def save(self) -> None:
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            self.file.write_text(json.dumps({"disabled": sorted(self.disabled)}, indent=2) + "\n", "utf-8")
+            private_dir(self.file.parent)
+            write_private(self.file, (json.dumps({"disabled": sorted(self.disabled)}, indent=2) + "\n").encode())
         except OSError as exc:
             raise StorageError(f"cannot write {self.file}: {exc.strerror or exc}") from None
 

@@ -1,6 +1,7 @@
 """The credit ledger on the memory database (the `ledger` and `budgets` tables of migration 007).
 
-Entries are append-only (triggers) and idempotent (a UNIQUE key: a retried write is a no-op). Every write takes
+Entries are append-only (triggers), hash-chained (migration 009: `hash` covers the entry and the hash before it,
+read inside the write lock) and idempotent (a UNIQUE key: a retried write is a no-op). Every write takes
 the write lock up front (`BEGIN IMMEDIATE`, through SqliteMemory.write), and a hold reads the standings and
 writes itself inside that one lock, so processes spending at once never overshoot a budget. Balances and spend
 are sums over entries (and the views of migration 007), never a stored counter. Holds of dead processes are
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from dos.adapters.memory_schema import GENESIS, ledger_hash
 from dos.adapters.sqlite_memory import SqliteMemory, _pid_alive, utc_now
 from dos.core.errors import StorageError, UsageError
 from dos.core.ids import new_id
@@ -69,6 +71,9 @@ class SqliteLedger:
         row = {"id": new_id(), "ts": iso(self._moment()), "kind": kind, "amount": amount, "reserved": reserved,
                "key": key, "ref": ref, "pid": os.getpid()}
         row |= {k: fields[k] for k in FIELDS if fields.get(k) is not None}
+        tip = db.execute("SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()  # inside the write lock
+        row["prev_hash"] = tip[0] if tip else GENESIS
+        row["hash"] = ledger_hash(row["prev_hash"], row)
         cur = db.execute(
             f"INSERT INTO ledger ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) ON CONFLICT(key) DO NOTHING",
             list(row.values()),
@@ -281,7 +286,7 @@ def _scope(budget: Budget) -> tuple[str, list[Any]]:
 def _row(row: sqlite3.Row | None) -> dict[str, Any]:
     if row is None:
         raise StorageError("ledger entry not found")
-    out = {k: row[k] for k in row.keys() if k not in ("seq", "pid")}
+    out = {k: row[k] for k in row.keys() if k not in ("seq", "pid", "prev_hash", "hash")}
     out["credits"] = format_amount(row["amount"], sign=True)
     if row["reserved"]:
         out["reserved_credits"] = format_amount(row["reserved"])

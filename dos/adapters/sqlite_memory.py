@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dos.adapters.memory_schema import GENESIS, MIGRATIONS, chain_hash, content_hash, dump_data
+from dos.adapters.private import create_private, private_dir
 from dos.core.domain import Event, TurnSummary, Usage
 from dos.core.errors import StorageError, UnknownEvent, UsageError
 from dos.core.ids import new_id
@@ -82,7 +83,9 @@ class SqliteMemory:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            if not self.path.exists():
+                create_private(self.path)  # born 0600; SQLite gives its -wal and -shm the same mode
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA synchronous=NORMAL")
@@ -98,15 +101,15 @@ class SqliteMemory:
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
-        if db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
-            return
+        if db.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+            return  # up to date, or made by a newer DOS: never marked back to this version's schema
         _wal(db)
         db.execute("BEGIN IMMEDIATE")  # another process may be migrating: wait, then re-read
         try:
             done = db.execute("PRAGMA user_version").fetchone()[0]
             for _name, migrate in MIGRATIONS[done:]:
                 migrate(db)
-            db.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+            db.execute(f"PRAGMA user_version={max(done, len(MIGRATIONS))}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -116,25 +119,46 @@ class SqliteMemory:
     def anchor_path(self) -> Path:
         return self.path.with_name(self.path.name + ".anchor")
 
-    def anchor(self) -> tuple[int, str] | None:
-        """The last event any writer committed (seq, hash), as kept outside the database; None if never kept."""
+    def anchors(self) -> tuple[tuple[int, str], tuple[int, str] | None] | None:
+        """The tips of the event log and of the ledger, (seq, hash) each, as the anchor file keeps them (seq 0: none
+        yet; the ledger's None in a file written before the ledger was chained); None if there is no such file."""
         try:
-            seq, hash_ = self.anchor_path.read_text().split()
-            return int(seq), hash_
-        except (OSError, ValueError):
+            return _parse_anchor(self.anchor_path.read_bytes())
+        except OSError:
             return None
 
-    def _keep_anchor(self, db: sqlite3.Connection) -> None:
-        """Record the chain's last event outside the database, inside the write lock, so `verify` can tell
-        when events were cut from the end of the log (the chain alone cannot show that). One fixed-width
-        pwrite on a descriptor kept open: a few microseconds, where a temp file and rename cost 0.4 ms."""
-        last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        if last is None or (last[0], last[1]) == self._anchored:
-            return
+    def _keep_anchor(self, db: sqlite3.Connection) -> bytes | None:
+        """Record the tips of the event log and the ledger outside the database, inside the write lock, so `verify`
+        can tell when entries were cut from the end (the chains alone cannot show that). The anchor only moves
+        forward along the chains: when the database no longer holds the entry it names (the end was cut, then
+        written again), it is left as it is, so `verify` keeps saying so. One fixed-width pwrite on a descriptor
+        kept open: a few microseconds, where a temp file and rename cost 0.4 ms. Returns the bytes it replaced."""
+        e_seq, e_hash, l_seq, l_hash = db.execute(_TIPS).fetchone()  # one statement: each costs ~10 us
+        tips = ((e_seq or 0, e_hash or GENESIS), (l_seq or 0, l_hash or GENESIS))
+        if tips == self._anchored:
+            return None
+        if self._anchor_fd is not None and os.fstat(self._anchor_fd).st_nlink == 0:  # deleted while we held it
+            os.close(self._anchor_fd)
+            self._anchor_fd = None
         if self._anchor_fd is None:
             self._anchor_fd = os.open(self.anchor_path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.pwrite(self._anchor_fd, f"{last[0]:020d} {last[1]}\n".encode(), 0)
-        self._anchored = (last[0], last[1])
+        before = os.pread(self._anchor_fd, 512, 0)
+        kept = _parse_anchor(before)
+        if kept:
+            (e_kept, h_kept), (l_kept, lh_kept) = kept[0], kept[1] or (0, GENESIS)
+            held = db.execute(_HELD, (e_kept, l_kept)).fetchone()
+            if (e_kept and held[0] != h_kept) or (l_kept and held[1] != lh_kept):
+                return None
+        self._put_anchor(f"{tips[0][0]:020d} {tips[0][1]} {tips[1][0]:020d} {tips[1][1]}\n".encode(), len(before))
+        self._anchored = tips
+        return before
+
+    def _put_anchor(self, line: bytes, replaced: int) -> None:
+        """Write `line` over the anchor file's first `replaced` bytes, and nothing after it."""
+        assert self._anchor_fd is not None
+        os.pwrite(self._anchor_fd, line, 0)
+        if replaced > len(line):
+            os.ftruncate(self._anchor_fd, len(line))
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -144,8 +168,14 @@ class SqliteMemory:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
-                self._keep_anchor(db)
-                db.execute("COMMIT")
+                before = self._keep_anchor(db)
+                try:
+                    db.execute("COMMIT")
+                except BaseException:
+                    if before is not None:  # the anchor must not name what never committed
+                        self._put_anchor(before, 512)
+                        self._anchored = None
+                    raise
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -383,6 +413,24 @@ class SqliteMemory:
         if self._anchor_fd is not None:
             os.close(self._anchor_fd)
             self._anchor_fd = None
+
+
+_TIPS = ("SELECT (SELECT seq FROM events ORDER BY seq DESC LIMIT 1), "
+         "(SELECT hash FROM events ORDER BY seq DESC LIMIT 1), "
+         "(SELECT seq FROM ledger ORDER BY seq DESC LIMIT 1), (SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1)")
+_HELD = "SELECT (SELECT hash FROM events WHERE seq = ?), (SELECT hash FROM ledger WHERE seq = ?)"
+
+
+def _parse_anchor(raw: bytes) -> tuple[tuple[int, str], tuple[int, str] | None] | None:
+    """`SEQ HASH` (before the ledger was chained) or `SEQ HASH LEDGER_SEQ LEDGER_HASH`; None if it is neither."""
+    fields = raw.split()
+    try:
+        pairs = [(int(fields[i]), fields[i + 1].decode()) for i in range(0, len(fields), 2)]
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    if len(pairs) not in (1, 2) or any(len(h) != 64 for _, h in pairs):
+        return None
+    return pairs[0], (pairs[1] if len(pairs) == 2 else None)
 
 
 def fields_of(event: Event) -> dict:

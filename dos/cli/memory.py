@@ -180,17 +180,21 @@ def purge(ident: str = typer.Argument(..., metavar="ID"),
 
 @app.command("verify")
 def verify(json_out: bool = JSON) -> None:
-    """Walk the hash chain; name the first event altered or removed (exit 7).  Example: dos memory verify"""
+    """Walk the hash chains of events and ledger; name the first entry altered or removed (exit 7).
+    Example: dos memory verify"""
     report = build().memory.verify()
+    if report.warning:
+        typer.echo(f"dos: warning: {report.warning}", err=True)
     if json_out:
-        print_json({"ok": report.problem is None, "events": report.events, "problem": report.problem,
-                    "event_id": report.event_id})
+        print_json({"ok": report.problem is None, "events": report.events, "ledger_entries": report.ledger,
+                    "problem": report.problem, "event_id": report.event_id, "warning": report.warning})
         if report.problem:
             raise typer.Exit(VerifyFailed.exit_code)
         return
     if report.problem:
         raise VerifyFailed(f"memory does not verify: {report.problem}")
-    typer.echo(f"ok: {report.events} events, chain intact")
+    ledger = f" and {report.ledger} ledger entries, chains intact" if report.ledger else ", chain intact"
+    typer.echo(f"ok: {report.events} events{ledger}")
 
 
 @app.command("export")

@@ -63,7 +63,8 @@ class StorageError(DosError):
 
 
 class VerifyFailed(DosError):
-    """The memory log's hash chain does not verify: an event was altered or removed behind DOS's back."""
+    """The memory log's or the ledger's hash chain does not verify: an event or a ledger entry was altered or
+    removed behind DOS's back."""
 
     exit_code = 7
 
