@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from dos.adapters import embedded
-from dos.adapters.private import private_dir, write_private
+from dos.adapters.private import private_dir, replace_private
 from dos.adapters.yaml_text import bad_value_line, key_lines, line_at
 from dos.core.domain import DEFAULT_MODEL
 from dos.core.errors import InvalidConfig, StorageError, UsageError
@@ -510,9 +510,7 @@ def probe_localhost(cache: Path, servers: list[tuple[str, str]], now: float | No
     found = [item for group in results for item in group]
     try:
         private_dir(cache.parent)
-        tmp = cache.with_suffix(".tmp")
-        write_private(tmp, json.dumps({"ts": now, "servers": key, "found": found}).encode())
-        os.replace(tmp, cache)
+        replace_private(cache, json.dumps({"ts": now, "servers": key, "found": found}).encode())
     except OSError:
         pass
     return found

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dos.adapters import embedded
+from dos.adapters.private import private_dir, replace_private
 
 # Signals that mean the code crashed (as opposed to being stopped or killed from outside).
 CRASH_SIGNALS = {
@@ -96,14 +97,10 @@ def build_id() -> str:
 
 def record_crash(state: Path, name: str, signum: int, during: str) -> None:
     """Remember that embedded model `name` killed its process with `signum` (atomically, 0600)."""
-    state.mkdir(parents=True, exist_ok=True)
+    private_dir(state)
     record = {"model": name, "signal": signum, "described": describe(signum), "during": during,
               "build": build_id(), "at": time.time()}
-    tmp = state / f".{_RECORD}.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(record, out)
-    os.replace(tmp, state / _RECORD)
+    replace_private(state / _RECORD, json.dumps(record).encode())
 
 
 def crash_of(state: Path, name: str) -> dict | None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dos.adapters.private import private_dir, write_private
+from dos.adapters.private import private_dir, replace_private
 
 VERSION = 3  # 2: problems carry the line of the nested key (metadata.dos.*); 3: text is printable (no controls)
 
@@ -56,9 +54,8 @@ class IndexCache:
             return
         try:
             private_dir(self.file.parent)
-            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # threads too
-            write_private(tmp, json.dumps({"version": VERSION, "entries": self.entries}, ensure_ascii=False).encode())
-            os.replace(tmp, self.file)
+            replace_private(self.file, json.dumps({"version": VERSION, "entries": self.entries},
+                                                  ensure_ascii=False).encode())
             self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs speed

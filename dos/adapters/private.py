@@ -39,6 +39,16 @@ def write_private(path: str | os.PathLike, data: bytes) -> None:
         os.close(fd)
 
 
+def replace_private(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to a new 0600 file beside `path`, then rename it over `path`: a reader sees the old content
+    or the new, never half of it. The temporary name is unique per process and thread."""
+    import threading  # here, not at the top: the thin client imports this module and never writes this way
+
+    tmp = f"{os.fspath(path)}.{os.getpid()}.{threading.get_ident()}.tmp"
+    write_private(tmp, data)
+    os.replace(tmp, path)
+
+
 def create_private(path: str | os.PathLike) -> None:
     """Make `path` exist, born 0600 if new (e.g. a SQLite database before SQLite opens it: SQLite gives its -wal
     and -shm the database file's own mode)."""

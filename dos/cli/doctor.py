@@ -67,7 +67,8 @@ def memory(dos: Dos) -> list[Check]:
     if report.problem:
         return [Check("memory", "fail", f"{report.events} events, chain broken: {report.problem}",
                       "dos memory export to keep what is there; see docs/guide.md#memory")]
-    return [Check("memory", "ok", f"{report.events} events, {size / 1e6:.1f} MB, chain verifies")]
+    checks = [Check("memory", "ok", f"{report.events} events, {size / 1e6:.1f} MB, chain verifies")]
+    return checks + ([Check("memory", "warn", report.warning, "dos memory verify")] if report.warning else [])
 
 
 def skills(dos: Dos) -> list[Check]:

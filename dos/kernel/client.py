@@ -16,6 +16,7 @@ import os
 import sys
 import time
 
+from dos.adapters.private import private_dir, private_opener, secure_home
 from dos.context import display_env, local_scope
 from dos.kernel.protocol import decode, fingerprint, owned_by_me, send, socket_file
 
@@ -132,9 +133,9 @@ def start(state: str | os.PathLike, say=None) -> bool:  # (say: Callable[[str], 
     """Start a kernel for this DOS_HOME unless one answers; wait until it is warm. True when one is up.
     `say`: where its notices go instead of stderr, with no spinner (a REPL shows its own progress)."""
     quiet, say = say is not None, say or notice
-    os.makedirs(state, exist_ok=True)
+    private_dir(state)
     path = socket_file(state)
-    with open(os.path.join(state, "kernel.start.lock"), "w") as lock:
+    with open(os.path.join(state, "kernel.start.lock"), "w", opener=private_opener) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two clients starting at once start one kernel
         if request(state, {"op": "ping"}):
             return True
@@ -149,7 +150,10 @@ def start(state: str | os.PathLike, say=None) -> bool:  # (say: Callable[[str], 
         import subprocess
 
         log_path = os.path.join(state, "kernel.log")
-        log = open(log_path, "ab")
+        from dos.adapters.paths import resolve_paths
+
+        secure_home(list(resolve_paths()), say)  # here, so a note on tightened files reaches the user, not the log
+        log = open(log_path, "ab", opener=private_opener)
         proc = subprocess.Popen(
             [sys.executable, "-P", "-m", "dos.kernel", "--state", os.fspath(state), "--idle", str(_idle_seconds())],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,

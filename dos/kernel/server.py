@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from dos.adapters import embedded_health
+from dos.adapters.private import private_dir, private_opener, replace_private, write_private
 from dos.context import Client, set_client
 from dos.core.ids import new_id
 from dos.kernel import streams
@@ -84,8 +85,8 @@ class Kernel:
         keep_connected()
 
     def serve(self) -> None:
-        self.state.mkdir(parents=True, exist_ok=True)
-        lock = open(self.state / "kernel.lock", "w")
+        private_dir(self.state)
+        lock = open(self.state / "kernel.lock", "w", opener=private_opener)
         if not _take(lock, LOCK_WAIT_S):  # a kernel being replaced may still be closing its MCP servers
             print("dos kernel: another kernel is running for this DOS_HOME", file=sys.stderr)
             return
@@ -93,7 +94,7 @@ class Kernel:
         streams.install()
         listener = self._listen()
         inode = os.stat(self.path).st_ino
-        (self.state / "kernel.pid").write_text(f"{os.getpid()}\n")
+        write_private(self.state / "kernel.pid", f"{os.getpid()}\n".encode())
         print(f"dos kernel {os.getpid()} ready on {self.path} in {time.time() - self.started:.2f}s", flush=True)
         listener.settimeout(1.0)
         try:
@@ -286,18 +287,9 @@ def supervise(child: int, state: Path, page: Any) -> NoReturn:
     model = embedded_health.active(page)
     record = {"pid": child, "supervisor": os.getpid(), "signal": signum, "described": embedded_health.describe(signum), "model": model,
               "at": time.time()}
-    write_private(state / EXIT_RECORD, json.dumps(record))
+    replace_private(state / EXIT_RECORD, json.dumps(record).encode())
     if model and signum in embedded_health.CRASH_SIGNALS:
         embedded_health.record_crash(state, model, signum, "running in the kernel")
     where = f" while running the embedded model local/{model}" if model else ""
     print(f"dos kernel {child} died from {record['described']}{where}", file=sys.stderr, flush=True)
     os._exit(128 + signum)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically, readable by this user only."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    os.replace(tmp, path)
