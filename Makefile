@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PIP_STAMP := $(VENV)/.pip
 
 # llama-cpp-python is compiled from its hash-pinned source for the CPU of this machine: -march=native keeps every
 # instruction family the CPU has (AVX2, AVX-512, VNNI, BF16...), so decoding is as fast as a native build, but
@@ -23,13 +24,16 @@ LLAMA_STAMP := $(VENV)/.llama-$(shell printf '%s' "$(LLAMA_CMAKE_ARGS)" | cksum 
 
 install: $(STAMP)
 
-$(PY):
+# The venv, with pip itself from requirements/pip.txt (hash-pinned: the bundled one rejects the lock).
+$(PIP_STAMP): requirements/pip.txt
 	$(PYTHON) -c 'import sys; sys.exit("DOS needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/pip.txt
+	touch $@
 
 # Built alone, from the lock's sdist and hashes, with pip's cache off: a wheel pip cached from an earlier build of
 # the same version (native with AMX, say) would otherwise be installed again without a word.
-$(LLAMA_STAMP): requirements/lock.txt | $(PY)
+$(LLAMA_STAMP): requirements/lock.txt | $(PIP_STAMP)
 	rm -f $(VENV)/.llama-*
 	awk '/^llama-cpp-python==/ {on=1; print; next} on && /^ +--hash/ {print; next} {on=0}' requirements/lock.txt \
 		> $(VENV)/llama-lock.txt
@@ -45,7 +49,7 @@ llama:
 llama-cmake-args:
 	@echo "$(LLAMA_CMAKE_ARGS)"
 
-$(STAMP): requirements/lock.txt pyproject.toml $(LLAMA_STAMP)
+$(STAMP): requirements/lock.txt pyproject.toml $(PIP_STAMP) $(LLAMA_STAMP)
 	$(PY) -m pip install --quiet --require-hashes -r requirements/lock.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
