@@ -137,7 +137,7 @@ def test_bad_input_and_nothing_to_trust(dos, tmp_path):
     r = dos("trust")
     assert r.code == 0 and r.out.startswith("nothing to trust in ")
     broken = tmp_path / "home" / "config" / "trusted.json"
-    broken.parent.mkdir(parents=True)
+    broken.parent.mkdir(parents=True, exist_ok=True)  # dos made config/ already (private)
     broken.write_text("{not json")
     r = dos("trust", "list")
     assert r.code == 5 and r.err.count("\n") == 1 and "trusted.json" in r.err
