@@ -67,14 +67,14 @@ def test_import_contract_catches_a_core_module_importing_an_adapter(tmp_path):
 
     copy = tmp_path / "src"
     shutil.copytree(REPO / "dos", copy / "dos", ignore=shutil.ignore_patterns("__pycache__", "_builtin"))
-    (copy / "dos" / "core" / "leak.py").write_text("import litellm\nimport sqlite3\nfrom dos.adapters import paths\n")
+    (copy / "dos" / "core" / "leak.py").write_text("import litellm\nimport sqlite3\nfrom dos.adapters.files import paths\n")
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
     lint = Path(sys.executable).parent / "lint-imports"
     env = dict(os.environ, PYTHONPATH=str(copy))
     proc = subprocess.run([str(lint), "--no-cache"], capture_output=True, cwd=copy, env=env, timeout=120)
     out = proc.stdout.decode()
     assert proc.returncode != 0
-    for target in ("litellm", "sqlite3", "dos.adapters.paths"):
+    for target in ("litellm", "sqlite3", "dos.adapters.files.paths"):
         assert f"dos.core.leak -> {target}" in out
 
 
@@ -91,7 +91,8 @@ def test_wheel_carries_builtin_content(tmp_path):
     assert "dos/cli/entry.py" in names
 
 
-@pytest.mark.parametrize("first", ["dos.adapters.local_model", "dos.adapters.litellm_setup", "dos.bootstrap"])
+@pytest.mark.parametrize("first", ["dos.adapters.models.local_model", "dos.adapters.models.litellm_setup",
+                                   "dos.bootstrap"])
 def test_litellm_cost_map_never_comes_from_the_network(first):
     """Whichever DOS module pulls LiteLLM in first, its cost map is the packaged copy (no network fetch)."""
     probe = (
