@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dos.adapters.files.config_file import ConfigFile
@@ -39,6 +40,13 @@ class Dos:
         packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
         return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache,
                             trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice)
+
+    def check_skills(self, paths: list[Path]) -> list[tuple[str, list[str], list[str]]]:
+        """`dos skills validate` (dos.adapters.skills.skill_check): (what, errors, warnings) for each skill or pack
+        in `paths`, or for every skill if none."""
+        from dos.adapters.skills.skill_check import check_paths
+
+        return check_paths(paths, self.skills)
 
     def _local_model(self, name: str) -> bool:
         """Whether the catalog keeps `name` on this machine (a project skill that names another needs trust). Read

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from dos.adapters.files.index_cache import IndexCache
 from dos.adapters.files.yaml_text import Document, load_yaml_file, parse_frontmatter, read_text
@@ -24,9 +24,6 @@ from dos.core.skill_rules import (
     slug,
     split_address,
 )
-
-if TYPE_CHECKING:
-    from dos.adapters.skills.packs import PackStore
 
 PROJECT = "project"  # the label of ./.dos/skills, the folder DOS runs in (a cloned repository, maybe)
 RESOURCE_DIRS = ("references", "scripts", "assets")
@@ -159,15 +156,22 @@ def resources(folder: Path) -> list[str]:
     return found
 
 
+class EnabledPacks(Protocol):
+    """What the sources need of the packs: the enabled ones (dos.adapters.skills.packs.PackStore, which reads pack
+    folders with this module's readers, so this one does not import it)."""
+
+    def enabled(self) -> list[Pack]: ...
+
+
 class FolderSkills:
     """Skills from sources in precedence order: ./.dos/skills, the user's folder, enabled packs, built-ins.
     The first source holding a name wins; the others are listed as shadowed."""
 
-    def __init__(self, roots: list[tuple[str, Path]], packs: PackStore | None = None, cache: IndexCache | None = None,
+    def __init__(self, roots: list[tuple[str, Path]], packs: EnabledPacks | None = None, cache: IndexCache | None = None,
                  trust: Any = None, local_model: Callable[[str], bool] = lambda _: False,
                  notice: Callable[[], None] = lambda: None):
         self.roots = roots
-        self.packs = packs
+        self.packs: Any = packs  # the PackStore: commands also list, find and change packs through it
         self.cache = cache or IndexCache(None)
         # A project skill that takes another source's name, or may send its turns off this machine (`local_model`
         # says which models stay on it), is used once `trust.allows(folder, file)` (dos.adapters.project.trust);
@@ -261,12 +265,6 @@ class FolderSkills:
     def folder(self, label: str) -> Path:
         """The folder of the "project" or "user" source."""
         return dict(self.roots)[label]
-
-    def check(self, paths: list[Path]) -> list[tuple[str, list[str], list[str]]]:
-        """(what, errors, warnings) for each skill or pack in `paths`, or for every skill if none."""
-        from dos.adapters.skills.skill_check import check_paths
-
-        return check_paths(paths, self)
 
     def import_fabric(self, patterns: Path, label: str, force: bool) -> tuple[Path, list[str], list[str]]:
         """Import fabric patterns into the "user" or "project" folder: (folder, imported, skipped)."""
