@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from dos.adapters.config_file import ConfigFile
-from dos.adapters.fs_skills import FolderSkills
-from dos.adapters.paths import Paths, builtin_dir, project_dir, resolve_paths
-from dos.adapters.private import secure_home
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.files.config_file import ConfigFile
+from dos.adapters.files.paths import Paths, builtin_dir, project_dir, resolve_paths
+from dos.adapters.files.private import secure_home
+from dos.adapters.skills.fs_skills import FolderSkills
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.turn import TurnRunner
 
 
@@ -32,13 +33,20 @@ class Dos:
     @cached_property
     def skills(self) -> FolderSkills:
         """Skill sources in precedence order: project, user, enabled packs, built-in packs."""
-        from dos.adapters.index_cache import IndexCache
-        from dos.adapters.packs import PackStore
+        from dos.adapters.files.index_cache import IndexCache
+        from dos.adapters.skills.packs import PackStore
 
         cache = IndexCache(self.paths.state / "cache" / "skill-index.json")
         packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
         return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache,
                             trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice)
+
+    def check_skills(self, paths: list[Path]) -> list[tuple[str, list[str], list[str]]]:
+        """`dos skills validate` (dos.adapters.skills.skill_check): (what, errors, warnings) for each skill or pack
+        in `paths`, or for every skill if none."""
+        from dos.adapters.skills.skill_check import check_paths
+
+        return check_paths(paths, self.skills)
 
     def _local_model(self, name: str) -> bool:
         """Whether the catalog keeps `name` on this machine (a project skill that names another needs trust). Read
@@ -60,8 +68,8 @@ class Dos:
 
     @cached_property
     def sync(self) -> Any:
-        """`dos sync` (dos.adapters.sync_targets): copies of the skills in other harnesses' folders."""
-        from dos.adapters.sync_targets import SyncTargets
+        """`dos sync` (dos.adapters.sync.sync_targets): copies of the skills in other harnesses' folders."""
+        from dos.adapters.sync.sync_targets import SyncTargets
 
         return SyncTargets(self.skills, self.paths.config, self.paths.user_skills)
 
@@ -88,7 +96,7 @@ class Dos:
 
         if os.environ.get("DOS_HOOKS", "").strip().lower() in ("0", "off", "false", "no"):
             return Hooks(None)
-        from dos.adapters.command_hooks import HookProcessRunner
+        from dos.adapters.hooks.command_hooks import HookProcessRunner
 
         cwd = str(self.hook_config.project)
         load = self._trust_noticed(self.hook_config.load)
@@ -96,8 +104,8 @@ class Dos:
 
     @cached_property
     def hook_config(self) -> Any:
-        """Where hooks are declared (dos.adapters.hook_config): for `dos hooks list`."""
-        from dos.adapters.hook_config import HookConfig
+        """Where hooks are declared (dos.adapters.hooks.hook_config): for `dos hooks list`."""
+        from dos.adapters.hooks.hook_config import HookConfig
 
         project = project_dir("hooks").parent.parent  # the folder DOS runs in (the client's, under the kernel)
         return HookConfig(self.paths.config, project, lambda: self.skills.packs.enabled(), builtin_dir("hooks"),
@@ -105,9 +113,9 @@ class Dos:
 
     @cached_property
     def trust(self) -> Any:
-        """Which project folders' hooks, MCP servers and skills may be used (dos.adapters.trust), read at each
+        """Which project folders' hooks, MCP servers and skills may be used (dos.adapters.project.trust), read at each
         check."""
-        from dos.adapters.trust import ProjectTrust
+        from dos.adapters.project.trust import ProjectTrust
 
         return ProjectTrust(self.paths.config, builtin_dir("hooks"), skills=lambda folder: self.skills.needing_trust(folder))
 
@@ -125,7 +133,7 @@ class Dos:
     @cached_property
     def catalog(self) -> Any:
         """The model catalog (models.yaml, embedded, localhost, cloud keys); config.yaml's `prefer` under it."""
-        from dos.adapters.catalog import CatalogSource
+        from dos.adapters.models.catalog import CatalogSource
 
         return CatalogSource(self.paths.config, self.paths.state, extra_route=self._config_route)
 
@@ -140,7 +148,7 @@ class Dos:
 
     def routing(self, prefer: str | None = None, sovereignty: str | None = None, notice: Any = None) -> Any:
         """The router: catalog + pure policy (dos.core.routing) + LiteLLM's Router (imported only on a call)."""
-        from dos.adapters.litellm_router import LiteLLMRouterGateway
+        from dos.adapters.models.litellm_router import LiteLLMRouterGateway
         from dos.core.routing import Routing
 
         gateway = LiteLLMRouterGateway(lambda: self.catalog.catalog.router)
@@ -150,8 +158,8 @@ class Dos:
 
     @cached_property
     def ledger(self) -> Any:
-        """The credit ledger (dos.adapters.sqlite_ledger) in the memory database."""
-        from dos.adapters.sqlite_ledger import SqliteLedger
+        """The credit ledger (dos.adapters.store.sqlite_ledger) in the memory database."""
+        from dos.adapters.store.sqlite_ledger import SqliteLedger
 
         return SqliteLedger(self.memory)
 
@@ -159,7 +167,7 @@ class Dos:
     def spending(self) -> Any:
         """Budgets for routed calls (dos.core.ledger): the ledger, each pack manifest's `budget:`, and the models'
         own tokenizers where LiteLLM ships one (imported only when such a model is about to be called)."""
-        from dos.adapters.litellm_tokens import count_tokens
+        from dos.adapters.models.litellm_tokens import count_tokens
 
         return self._spending(count_tokens)
 
@@ -174,8 +182,8 @@ class Dos:
 
     @cached_property
     def tokens(self) -> Any:
-        """`dos serve`'s bearer tokens (dos.adapters.sqlite_tokens) in the memory database."""
-        from dos.adapters.sqlite_tokens import SqliteTokens
+        """`dos serve`'s bearer tokens (dos.adapters.store.sqlite_tokens) in the memory database."""
+        from dos.adapters.store.sqlite_tokens import SqliteTokens
 
         return SqliteTokens(self.memory)
 
@@ -186,8 +194,9 @@ class Dos:
         return Gateway(self.tokens, self.skills, self.catalog, lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
 
     def router_tools(self) -> Any:
-        """`dos models`, `dos route explain`, `dos stats` (dos.adapters.router_tools); no LiteLLM until a test call."""
-        from dos.adapters.router_tools import RouterTools
+        """`dos models`, `dos route explain`, `dos stats` (dos.adapters.models.router_tools); no LiteLLM until a
+        test call."""
+        from dos.adapters.models.router_tools import RouterTools
 
         # no tokenizer: explaining a route calls no model, so it never imports LiteLLM (prompts bounded by bytes)
         return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router,
@@ -200,22 +209,22 @@ class Dos:
 
     @cached_property
     def mcp_config(self) -> Any:
-        """Where MCP servers are declared (dos.adapters.mcp_config); reads files only, never imports `mcp`."""
-        from dos.adapters.mcp_config import McpConfig
+        """Where MCP servers are declared (dos.adapters.mcp.mcp_config); reads files only, never imports `mcp`."""
+        from dos.adapters.mcp.mcp_config import McpConfig
         from dos.context import cwd
 
         return McpConfig(self.paths.config, cwd(), lambda: self.skills.packs.enabled(), trust=self.trust)
 
     def tool_host(self) -> Any:
-        """The MCP servers' tools (dos.adapters.mcp_tools); the SDK is imported when a server is first used."""
-        from dos.adapters.mcp_tools import McpTools
+        """The MCP servers' tools (dos.adapters.mcp.mcp_tools); the SDK is imported when a server is first used."""
+        from dos.adapters.mcp.mcp_tools import McpTools
 
         return McpTools(self._trust_noticed(self.mcp_config.load), notify=_stderr_notice)
 
     def mcp_server(self) -> Any:
-        """`dos mcp serve` (dos.adapters.mcp_server): skills as MCP prompts, run_skill as a full DOS turn."""
+        """`dos mcp serve` (dos.adapters.mcp.mcp_server): skills as MCP prompts, run_skill as a full DOS turn."""
         from dos import __version__
-        from dos.adapters.mcp_server import DosMcpServer
+        from dos.adapters.mcp.mcp_server import DosMcpServer
 
         return DosMcpServer(self.skills, lambda request: self.turn_runner().run(request), __version__)
 
@@ -223,7 +232,7 @@ class Dos:
         """The embedded model's file and, if `load`, whether llama.cpp loads it and decodes a token: in a child
         process, so a crash is a finding, not doctor's end. A crash is recorded (turns then skip the model with
         one line) and a good probe clears the record."""
-        from dos.adapters import embedded, embedded_health
+        from dos.adapters.models import embedded, embedded_health
 
         path = embedded.model_file("smollm2")
         report: dict[str, Any] = {"file": str(path) if path else None, "hint": embedded.install_hint("smollm2")}
@@ -246,7 +255,7 @@ def _stderr_notice(message: str) -> None:
 
 def keep_tools_connected() -> Any:
     """For a long-lived process (`dos serve`): MCP servers stay connected across turns; returns what closes them."""
-    from dos.adapters import mcp_tools
+    from dos.adapters.mcp import mcp_tools
 
     mcp_tools.keep_connected()
     return mcp_tools.close_connected
@@ -256,9 +265,9 @@ def warm_up() -> None:
     """Import LiteLLM, load the embedded model and send it one token through the router (the kernel and the
     chat REPL do this once, at start): LiteLLM's Router does its own lazy set-up on its first call, 2.5 s of a
     cold first token. Pinned to the embedded model, so it never reaches a paid one; nothing is recorded."""
-    from dos.adapters import local_model
-    from dos.adapters.embedded_health import crash_of
-    from dos.adapters.litellm_setup import litellm_module
+    from dos.adapters.models import local_model
+    from dos.adapters.models.embedded_health import crash_of
+    from dos.adapters.models.litellm_setup import litellm_module
     from dos.core.domain import DEFAULT_MODEL, Skill, TurnRequest
 
     litellm_module()

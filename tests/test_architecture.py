@@ -58,24 +58,53 @@ def test_import_contracts_hold():
                           timeout=120)
     out = proc.stdout.decode()
     assert proc.returncode == 0, out
-    assert "Contracts: 2 kept, 0 broken" in out
+    assert "Contracts: 3 kept, 0 broken" in out
 
 
-def test_import_contract_catches_a_core_module_importing_an_adapter(tmp_path):
-    """The contract is not vacuous: a copy of the package whose core imports litellm breaks it."""
+def lint_a_copy_with(tmp_path: Path, leaks: dict[str, str]) -> str:
+    """lint-imports on a copy of the package with `leaks` (a path under dos/ -> its source) planted: its report,
+    once it has failed."""
     import shutil
 
     copy = tmp_path / "src"
     shutil.copytree(REPO / "dos", copy / "dos", ignore=shutil.ignore_patterns("__pycache__", "_builtin"))
-    (copy / "dos" / "core" / "leak.py").write_text("import litellm\nimport sqlite3\nfrom dos.adapters import paths\n")
+    for rel, source in leaks.items():
+        (copy / "dos" / rel).write_text(source)
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
     lint = Path(sys.executable).parent / "lint-imports"
     env = dict(os.environ, PYTHONPATH=str(copy))
     proc = subprocess.run([str(lint), "--no-cache"], capture_output=True, cwd=copy, env=env, timeout=120)
     out = proc.stdout.decode()
-    assert proc.returncode != 0
-    for target in ("litellm", "sqlite3", "dos.adapters.paths"):
+    assert proc.returncode != 0, out
+    return out
+
+
+def test_import_contract_catches_a_core_module_importing_an_adapter(tmp_path):
+    """The contract is not vacuous: a copy of the package whose core imports litellm breaks it."""
+    out = lint_a_copy_with(tmp_path, {"core/leak.py": "import litellm\nimport sqlite3\nfrom dos.adapters.files import paths\n"})
+    for target in ("litellm", "sqlite3", "dos.adapters.files.paths"):
         assert f"dos.core.leak -> {target}" in out
+
+
+def test_adapter_floors_catch_an_import_upward_or_across_a_floor(tmp_path):
+    """A room of dos/adapters uses the floors below it only: files/ reaching up to store/, or skills/ across to
+    models/ (the same floor), breaks the contract."""
+    out = lint_a_copy_with(tmp_path, {"adapters/files/leak.py": "from dos.adapters.store import sqlite_memory\n",
+                                      "adapters/skills/leak.py": "from dos.adapters.models import catalog\n"})
+    assert "dos.adapters.files.leak -> dos.adapters.store.sqlite_memory" in out
+    assert "dos.adapters.skills.leak -> dos.adapters.models.catalog" in out
+
+
+def test_adapters_sit_in_rooms_whose_package_files_import_nothing():
+    """No module at the root of dos/adapters; a room's __init__.py is empty, so importing one module of it (the thin
+    client imports files/private.py on every `dos run`) costs no more than it did before the rooms; no room over 12."""
+    root = REPO / "dos" / "adapters"
+    assert sorted(p.name for p in root.glob("*.py")) == ["__init__.py"]
+    rooms = sorted(d for d in root.iterdir() if (d / "__init__.py").is_file())
+    assert {d.name for d in rooms} >= {"files", "models", "store", "skills", "hooks", "mcp", "project", "sync"}
+    for room in [root, *rooms]:
+        assert (room / "__init__.py").read_text().strip() == "", room
+        assert len(list(room.glob("*.py"))) - 1 <= 12, room
 
 
 def test_wheel_carries_builtin_content(tmp_path):
@@ -91,7 +120,8 @@ def test_wheel_carries_builtin_content(tmp_path):
     assert "dos/cli/entry.py" in names
 
 
-@pytest.mark.parametrize("first", ["dos.adapters.local_model", "dos.adapters.litellm_setup", "dos.bootstrap"])
+@pytest.mark.parametrize("first", ["dos.adapters.models.local_model", "dos.adapters.models.litellm_setup",
+                                   "dos.bootstrap"])
 def test_litellm_cost_map_never_comes_from_the_network(first):
     """Whichever DOS module pulls LiteLLM in first, its cost map is the packaged copy (no network fetch)."""
     probe = (

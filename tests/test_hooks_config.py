@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.hook_config import HookConfig, builtin_catalog
-from dos.adapters.paths import builtin_dir
+from dos.adapters.files.paths import builtin_dir
+from dos.adapters.hooks.hook_config import HookConfig, builtin_catalog
 from dos.core.errors import InvalidConfig
 from dos.core.hooks import EVENTS, build_event, matcher_hits, matches, select
 from dos.core.skill_rules import Pack
@@ -157,7 +157,7 @@ def test_matchers_select_by_tool_skill_and_pack():
 
 
 def test_python_hooks_from_the_dos_hooks_entry_point_group(tmp_path, monkeypatch):
-    from dos.adapters.command_hooks import HookProcessRunner
+    from dos.adapters.hooks.command_hooks import HookProcessRunner
 
     (tmp_path / "acme_hooks.py").write_text(
         "def ticket(event):\n    return {'hookSpecificOutput': {'additionalContext': 'ticket ACME-1'}}\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.command_hooks import OUTPUT_CAP, HookProcessRunner
+from dos.adapters.hooks.command_hooks import OUTPUT_CAP, HookProcessRunner
 from dos.core.hooks import EVENTS, HookSpec, build_event, merge, sample_event
 from tests.hookfiles import cmd, pyscript, script
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.command_hooks import HookProcessRunner
+from dos.adapters.hooks.command_hooks import HookProcessRunner
 from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import HookBlocked, ModelError
 from dos.core.hooks import HookSpec, Hooks

@@ -241,7 +241,7 @@ def test_frames_are_the_json_the_standard_library_writes_and_reads():
 
 
 def test_the_client_finds_the_state_folder_the_rest_of_dos_uses(monkeypatch):
-    from dos.adapters.paths import resolve_paths
+    from dos.adapters.files.paths import resolve_paths
     from dos.kernel.client import _state, _state_dir
 
     for home in ("~/dos-home", "/tmp/dos home/", None):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import threading
 
-from dos.adapters.litellm_router import LiteLLMRouterGateway
-from dos.adapters.sqlite_ledger import SqliteLedger
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.models.litellm_router import LiteLLMRouterGateway
+from dos.adapters.store.sqlite_ledger import SqliteLedger
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import TurnRequest
 from dos.core.errors import BudgetExceeded
 from dos.core.ledger import MICRO, price_micro
@@ -104,7 +104,7 @@ def test_a_held_call_tells_the_provider_the_output_it_was_held_for(dos, dos_home
 
 
 def test_the_models_own_tokenizer_counts_where_litellm_ships_one_and_bytes_bound_the_rest():
-    from dos.adapters.litellm_tokens import count_tokens
+    from dos.adapters.models.litellm_tokens import count_tokens
     from dos.core.ledger import text_tokens, utf8_len
 
     text = CJK * 20

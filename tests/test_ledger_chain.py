@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
-from dos.adapters.memory_io import verify
-from dos.adapters.memory_schema import MIGRATIONS
-from dos.adapters.sqlite_ledger import SqliteLedger
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.memory_io import verify
+from dos.adapters.store.memory_schema import MIGRATIONS
+from dos.adapters.store.sqlite_ledger import SqliteLedger
+from dos.adapters.store.sqlite_memory import SqliteMemory
 
 
 @pytest.fixture

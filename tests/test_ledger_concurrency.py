@@ -7,8 +7,8 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 
-from dos.adapters.sqlite_ledger import SqliteLedger
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.sqlite_ledger import SqliteLedger
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import TurnRequest, Usage
 from dos.core.errors import BudgetExceeded
 from tests.test_ledger_store import CHEAP, PricedGateway, runner

@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dos.adapters.sqlite_ledger import SqliteLedger
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.sqlite_ledger import SqliteLedger
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Chunk, TurnRequest, Usage
 from dos.core.errors import BudgetCut, BudgetExceeded
 from dos.core.ledger import MICRO, price_micro, utf8_len

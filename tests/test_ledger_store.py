@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dos.adapters.sqlite_ledger import SqliteLedger
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.sqlite_ledger import SqliteLedger
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Chunk, Skill, TurnRequest, Usage
 from dos.core.errors import BudgetCut, BudgetExceeded, StorageError, UsageError
 from dos.core.ledger import (

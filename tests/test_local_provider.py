@@ -12,13 +12,13 @@ MESSAGES = [{"role": "user", "content": "Name one colour."}]
 
 @pytest.fixture(scope="module")
 def litellm():
-    from dos.adapters.litellm_setup import litellm_module
+    from dos.adapters.models.litellm_setup import litellm_module
 
     return litellm_module()
 
 
 def test_completion_reports_real_usage_and_zero_cost(litellm):
-    from dos.adapters import local_model
+    from dos.adapters.models import local_model
 
     response = litellm.completion(model="local/smollm2", messages=MESSAGES, max_tokens=6, temperature=0)
     assert response.choices[0].message.content.strip()
@@ -95,7 +95,7 @@ def test_a_stream_closed_early_ends_its_decode_and_frees_the_model(litellm):
     and the next generation must have the model to itself."""
     import threading
 
-    from dos.adapters import local_model
+    from dos.adapters.models import local_model
 
     stream = local_model.generate("smollm2", MESSAGES, {"max_tokens": 300, "temperature": 0})
     first = next(stream)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.mcp_config import McpConfig
-from dos.adapters.mcp_tools import McpTools
+from dos.adapters.mcp.mcp_config import McpConfig
+from dos.adapters.mcp.mcp_tools import McpTools
 from dos.core.errors import InvalidConfig
 from dos.core.skill_rules import Pack
 from dos.core.tools import ServerSpec, ToolSpec, allows, qualify, servers_named, split_name, tool_setting

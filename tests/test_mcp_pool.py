@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters import mcp_tools
-from dos.adapters.mcp_tools import McpTools
+from dos.adapters.mcp import mcp_tools
+from dos.adapters.mcp.mcp_tools import McpTools
 from dos.core.tools import ServerSpec
 from tests.kernel_on import kernel_on
 

@@ -39,7 +39,7 @@ def test_events_cut_from_the_end_are_named(dos, three_notes, cut, message):
 
 def test_the_last_event_rewritten_with_a_fresh_hash_is_caught(dos, three_notes):
     """Rewriting the last event and recomputing its hashes keeps the chain valid; the anchor does not agree."""
-    from dos.adapters.sqlite_memory import chain_hash, content_hash
+    from dos.adapters.store.sqlite_memory import chain_hash, content_hash
 
     three_notes.row_factory = sqlite3.Row
     row = dict(three_notes.execute("SELECT * FROM events WHERE seq = 3").fetchone())
@@ -76,8 +76,8 @@ def test_a_missing_anchor_is_a_warning_not_a_pass(dos, dos_home, three_notes):
 
 
 def test_a_missing_anchor_is_a_doctor_warning(dos_home, three_notes):
-    from dos.adapters.memory_io import verify
-    from dos.adapters.sqlite_memory import SqliteMemory
+    from dos.adapters.store.memory_io import verify
+    from dos.adapters.store.sqlite_memory import SqliteMemory
 
     memory = SqliteMemory(dos_home / "data" / "memory.db")
     assert verify(memory).warning is None

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from tests.conftest import REPO
 
 KILLED_MID_STREAM = textwrap.dedent("""
     import os, signal, sys, time
-    from dos.adapters.sqlite_memory import SqliteMemory
+    from dos.adapters.store.sqlite_memory import SqliteMemory
     from dos.core.domain import Chunk, Skill, TurnRequest
     from dos.core.turn import TurnRunner
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event
 from dos.core.errors import UnknownEvent, UsageError
 

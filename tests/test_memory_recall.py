@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.sqlite_memory import SqliteMemory
+from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event, Skill, TurnRequest, TurnSummary, Usage
 from dos.core.recall import BUDGET_TOKENS, estimate_tokens, recall
 from dos.core.turn import TurnRunner

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.adapters.private import private_opener, secure_home, tighten
+from dos.adapters.files.private import private_opener, secure_home, tighten
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_private_opener_creates_a_log_0600_and_sqlite_follows_the_database_mode(
     with open(tmp_path / "kernel.log", "ab", opener=private_opener) as log:
         log.write(b"ready\n")
     assert mode(tmp_path / "kernel.log") == 0o600
-    from dos.adapters.sqlite_memory import SqliteMemory
+    from dos.adapters.store.sqlite_memory import SqliteMemory
 
     memory = SqliteMemory(tmp_path / "data" / "memory.db")
     memory.db.execute("SELECT 1")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dos.adapters import catalog
+from dos.adapters.models import catalog
 from dos.core.errors import InvalidConfig
 from tests.fake_provider import FakeProvider, closed_port_url
 

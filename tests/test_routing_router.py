@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dos.adapters.litellm_router import LiteLLMRouterGateway
+from dos.adapters.models.litellm_router import LiteLLMRouterGateway
 from dos.core.errors import ModelError
 from dos.core.routing import PREFERENCES, ModelEntry, RouteRequest, decide
 from tests.fake_provider import FakeProvider, closed_port_url

@@ -12,8 +12,8 @@ import textwrap
 
 import pytest
 
-from dos.adapters import catalog
-from dos.adapters.litellm_router import LiteLLMRouterGateway
+from dos.adapters.models import catalog
+from dos.adapters.models.litellm_router import LiteLLMRouterGateway
 from dos.core.errors import NoRoute
 from dos.core.routing import ModelEntry, RouteRequest, decide
 from tests.fake_provider import FakeProvider

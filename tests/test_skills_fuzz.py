@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dos.adapters.packs import read_pack
-from dos.adapters.yaml_text import parse_frontmatter
+from dos.adapters.files.yaml_text import parse_frontmatter
+from dos.adapters.skills.packs import read_pack
 from dos.core.errors import DosError, InvalidSkill
 from dos.core.skill_rules import check_frontmatter, check_pack_manifest
 

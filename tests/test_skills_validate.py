@@ -140,7 +140,7 @@ def test_a_bad_setting_inherited_from_a_pack_points_at_pack_yaml(tmp_path):
     """Packs are validated when read; should a bad default still reach a skill, the error names pack.yaml."""
     import pytest
 
-    from dos.adapters.fs_skills import FolderSkills
+    from dos.adapters.skills.fs_skills import FolderSkills
     from dos.core.errors import InvalidSkill
     from dos.core.skill_rules import Pack
 

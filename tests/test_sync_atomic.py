@@ -47,7 +47,7 @@ def test_a_failed_sync_leaves_each_file_old_or_new(engine, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         return real_replace(src, dst)
 
-    monkeypatch.setattr("dos.adapters.sync_targets.os.replace", failing_replace)
+    monkeypatch.setattr("dos.adapters.sync.sync_targets.os.replace", failing_replace)
     [report] = sync.sync()
     assert report.error and "No space left on device" in report.error
     assert len(report.done) == 2
@@ -55,7 +55,7 @@ def test_a_failed_sync_leaves_each_file_old_or_new(engine, monkeypatch):
         assert (target / "big" / "references" / f"r{i}.md").read_text() in (f"old {i}\n", f"new {i}\n")
     assert not [p for p in target.rglob("*") if p.name.startswith(".dos-sync-") and p.name != ".dos-sync.json"]
 
-    monkeypatch.setattr("dos.adapters.sync_targets.os.replace", real_replace)
+    monkeypatch.setattr("dos.adapters.sync.sync_targets.os.replace", real_replace)
     # the manifest holds exactly what was written: the rest is behind, nothing looks drifted
     [status] = sync.status()
     states = {p.path: p.state for p in status.plans}

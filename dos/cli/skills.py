@@ -75,7 +75,7 @@ def validate(paths: Optional[list[Path]] = typer.Argument(None, help="Skill fold
     """Check skills against the Agent Skills spec; exit 5 if any is invalid.  Example: dos skills validate ./my-skill"""
     from dos.core.errors import InvalidSkill
 
-    results = build().skills.check(paths or [])
+    results = build().check_skills(paths or [])
     n_errors = sum(len(e) for _, e, _ in results)
     n_warnings = sum(len(w) for _, _, w in results)
     if json_out:

@@ -7,7 +7,7 @@ catalog's prices are USD per million tokens), so a price in $/M tokens times a t
 exactly. Balances and spend are sums of ledger entries, computed by the adapter; nothing here stores a counter.
 
 Token counts for a hold are never guessed low: the model's own tokenizer where there is one (a `TokenCounter`,
-see dos/adapters/litellm_tokens.py), else the text's UTF-8 bytes, which no tokenizer in use exceeds (a token is at
+see dos/adapters/models/litellm_tokens.py), else the text's UTF-8 bytes, which no tokenizer in use exceeds (a token is at
 least one byte), plus a generous allowance for each message's framing.
 """
 

@@ -1,8 +1,8 @@
 """Tools from MCP servers, as plain data: which servers are declared, what tools they offer, what a model asked
 to call and what came back, and the rules around them (namespaced names, allowed-tools, the model's view).
 
-No I/O here. Reading `mcp.yaml` / `.mcp.json` is `dos.adapters.mcp_config`'s job; talking to servers is the
-`ToolHost` port's (`dos.adapters.mcp_tools`, the official MCP SDK).
+No I/O here. Reading `mcp.yaml` / `.mcp.json` is `dos.adapters.mcp.mcp_config`'s job; talking to servers is the
+`ToolHost` port's (`dos.adapters.mcp.mcp_tools`, the official MCP SDK).
 """
 
 from __future__ import annotations

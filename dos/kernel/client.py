@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from dos.adapters.private import private_dir, private_opener, secure_home
+from dos.adapters.files.private import private_dir, private_opener, secure_home
 from dos.context import display_env, local_scope
 from dos.kernel.protocol import decode, fingerprint, owned_by_me, send, socket_file
 
@@ -59,11 +59,11 @@ def enabled(argv: list[str]) -> bool:
 
 
 def _state_dir() -> str:
-    """The state folder dos.adapters.paths resolves; under DOS_HOME without importing it (it imports pathlib)."""
+    """The state folder dos.adapters.files.paths resolves; under DOS_HOME without importing it (it imports pathlib)."""
     home = os.environ.get("DOS_HOME")
     if home:
         return os.path.join(os.path.expanduser(home), "state")
-    from dos.adapters.paths import resolve_paths
+    from dos.adapters.files.paths import resolve_paths
 
     return str(resolve_paths().state)
 
@@ -150,7 +150,7 @@ def start(state: str | os.PathLike, say=None) -> bool:  # (say: Callable[[str], 
         import subprocess
 
         log_path = os.path.join(state, "kernel.log")
-        from dos.adapters.paths import resolve_paths
+        from dos.adapters.files.paths import resolve_paths
 
         secure_home(list(resolve_paths()), say)  # here, so a note on tightened files reaches the user, not the log
         log = open(log_path, "ab", opener=private_opener)

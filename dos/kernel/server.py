@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from dos.adapters import embedded_health
-from dos.adapters.private import private_dir, private_opener, replace_private, write_private
+from dos.adapters.models import embedded_health
+from dos.adapters.files.private import private_dir, private_opener, replace_private, write_private
 from dos.context import Client, set_client
 from dos.core.ids import new_id
 from dos.kernel import streams
@@ -76,7 +76,7 @@ class Kernel:
         started by a turn, stay connected for the next ones."""
         import typer.main
 
-        from dos.adapters.mcp_tools import keep_connected
+        from dos.adapters.mcp.mcp_tools import keep_connected
         from dos.bootstrap import warm_up
         from dos.cli.app import app
 
@@ -110,7 +110,7 @@ class Kernel:
                 os.unlink(self.path)  # only our own socket: a newer kernel may already own the path
             while self.active:  # let running turns finish
                 time.sleep(0.05)
-            from dos.adapters.mcp_tools import close_connected
+            from dos.adapters.mcp.mcp_tools import close_connected
 
             close_connected()
             print(f"dos kernel {os.getpid()} stopped after {self.served} request(s)", flush=True)

@@ -27,10 +27,10 @@ import json, sys, time
 t0 = time.perf_counter()
 import dos.cli.app
 t1 = time.perf_counter()
-from dos.adapters.litellm_setup import litellm_module
+from dos.adapters.models.litellm_setup import litellm_module
 litellm_module()
 t2 = time.perf_counter()
-from dos.adapters import local_model
+from dos.adapters.models import local_model
 local_model.load("smollm2")
 t3 = time.perf_counter()
 from dos.bootstrap import build

@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from dos.adapters.memory_schema import dump_data  # noqa: E402
-from dos.adapters.sqlite_memory import SqliteMemory, utc_now  # noqa: E402
+from dos.adapters.store.memory_schema import dump_data  # noqa: E402
+from dos.adapters.store.sqlite_memory import SqliteMemory, utc_now  # noqa: E402
 from dos.core.domain import Event  # noqa: E402
 from dos.core.ids import new_id  # noqa: E402
 

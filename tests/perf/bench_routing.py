@@ -64,9 +64,9 @@ def bench_decision(n: int, rounds: int) -> dict[str, float]:
 
 
 def bench_overhead(calls: int, max_tokens: int) -> dict[str, float]:
-    from dos.adapters.catalog import EMBEDDED
-    from dos.adapters.litellm_setup import litellm_module
-    from dos.adapters.litellm_router import LiteLLMRouterGateway, build_router
+    from dos.adapters.models.catalog import EMBEDDED
+    from dos.adapters.models.litellm_router import LiteLLMRouterGateway, build_router
+    from dos.adapters.models.litellm_setup import litellm_module
     from dos.core.routing import RouteRequest
 
     litellm = litellm_module()

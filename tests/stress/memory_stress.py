@@ -24,7 +24,7 @@ CLI_NOTES = 3
 
 def worker(db: Path, name: str, turns: int, start_at: float) -> None:
     sys.path.insert(0, str(REPO))
-    from dos.adapters.sqlite_memory import SqliteMemory
+    from dos.adapters.store.sqlite_memory import SqliteMemory
     from dos.core.domain import Event
 
     memory = SqliteMemory(db)
@@ -68,7 +68,7 @@ def run(procs: int, turns: int, cli: int, home: Path) -> bool:
     results = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
     elapsed = time.time() - start_at
     sys.path.insert(0, str(REPO))
-    from dos.adapters.sqlite_memory import SqliteMemory
+    from dos.adapters.store.sqlite_memory import SqliteMemory
 
     memory = SqliteMemory(db)
     failures = sum(r["failures"] for r in results) + sum(c.returncode != 0 for c in children)
