@@ -16,6 +16,7 @@ import os
 import sys
 import time
 
+from dos.adapters.files.processes import alive
 from dos.adapters.files.private import private_dir, private_opener, secure_home
 from dos.context import display_env, local_scope
 from dos.kernel.protocol import decode, fingerprint, owned_by_me, send, socket_file
@@ -187,24 +188,9 @@ def stop(state: str | os.PathLike, timeout: float = 600.0) -> int | None:
         return None
     pid = int(reply["stopping"])
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.05)
     return pid
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` still runs (a zombie its parent has not reaped yet counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _restore_stdin(data: bytes) -> None:

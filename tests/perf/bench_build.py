@@ -12,6 +12,7 @@ reports each one's wall time. Prints a Markdown table for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
@@ -33,6 +34,20 @@ FEATURES = "import llama_cpp; print(llama_cpp.llama_print_system_info().decode()
 def after_args() -> str:
     return subprocess.run(["make", "-s", "--no-print-directory", "llama-cmake-args"], cwd=REPO, check=True,
                           capture_output=True, text=True).stdout.strip()
+
+
+def machine_code(python: str) -> dict[str, str]:
+    """SHA-256 of the .text section of each llama.cpp library of that venv (objcopy, from binutils)."""
+    code = ("import importlib.util, pathlib; s = importlib.util.find_spec('llama_cpp'); "
+            "print('\\n'.join(str(p) for f in s.submodule_search_locations for p in "
+            "sorted((pathlib.Path(f) / 'lib').glob('lib*.so')) if p.name != 'libmtmd.so'))")
+    libs = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = {}
+    for lib in libs:
+        with tempfile.NamedTemporaryFile() as text:
+            subprocess.run(["objcopy", "-O", "binary", "--only-section=.text", lib, text.name], check=True)
+            out[Path(lib).name] = hashlib.sha256(Path(text.name).read_bytes()).hexdigest()
+    return out
 
 
 def decode(pythons: list[str], runs: int, env: dict) -> list[float]:
@@ -88,10 +103,14 @@ def main() -> None:
     pythons = [args.before, args.after]
     features = [subprocess.run([p, "-c", FEATURES], capture_output=True, text=True, check=True).stdout.strip()
                 for p in pythons]
+    codes = [machine_code(p) for p in pythons]
+    same = sorted(name for name in codes[0] if codes[0][name] == codes[1].get(name))
     before_tps, after_tps = decode(pythons, args.runs, env)
     rows = [
         ("before: ggml CPU features", features[0].replace(" |", ""), args.before),
         ("after: ggml CPU features", features[1].replace(" |", ""), args.after),
+        ("machine code (.text) identical", ", ".join(same) or "none",
+         f"of {', '.join(sorted(codes[0]))}"),
         ("before: decode through DOS", f"{before_tps:.1f} tok/s", f"median of {args.runs}, interleaved"),
         ("after: decode through DOS", f"{after_tps:.1f} tok/s", f"{100 * after_tps / before_tps:.1f}% of before"),
     ]

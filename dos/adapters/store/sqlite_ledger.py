@@ -18,7 +18,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dos.adapters.store.memory_schema import GENESIS, ledger_hash
-from dos.adapters.store.sqlite_memory import SqliteMemory, _pid_alive, utc_now
+from dos.adapters.files.processes import alive
+from dos.adapters.store.sqlite_memory import SqliteMemory, utc_now
 from dos.core.errors import StorageError, UsageError
 from dos.core.ids import new_id
 from dos.core.ledger import (
@@ -140,7 +141,7 @@ class SqliteLedger:
         """Releases the open holds of processes that died before settling; returns how many."""
         db = self.memory.db
         rows = db.execute(f"SELECT id, pid FROM ledger AS h WHERE kind = 'hold' AND {_OPEN}").fetchall()
-        dead = [r["id"] for r in rows if r["pid"] is None or (r["pid"] != os.getpid() and not _pid_alive(r["pid"]))]
+        dead = [r["id"] for r in rows if r["pid"] is None or (r["pid"] != os.getpid() and not alive(r["pid"]))]
         for hold_id in dead:
             with self.memory.write() as db:
                 self._insert(db, "release", 0, f"release:{hold_id}", {"note": "holder died"}, ref=hold_id)

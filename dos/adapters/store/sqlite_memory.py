@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from dos.adapters.files.processes import alive
 from dos.adapters.files.private import create_private, private_dir
 from dos.adapters.store.memory_schema import GENESIS, MIGRATIONS, chain_hash, content_hash, dump_data
 from dos.core.domain import Event, TurnSummary, Usage
@@ -50,19 +51,6 @@ def _wal(db: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purpose
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 class SqliteMemory:
@@ -227,7 +215,7 @@ class SqliteMemory:
     def _recover_crashed(self) -> None:
         db = self._db
         assert db is not None
-        dead = [r["turn_id"] for r in db.execute("SELECT turn_id, pid FROM inflight") if not _pid_alive(r["pid"])]
+        dead = [r["turn_id"] for r in db.execute("SELECT turn_id, pid FROM inflight") if not alive(r["pid"])]
         for turn_id in dead:
             with self.write() as db:
                 row = db.execute("SELECT * FROM inflight WHERE turn_id = ?", (turn_id,)).fetchone()
