@@ -15,7 +15,6 @@ import argparse
 import hashlib
 import json
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -119,7 +118,7 @@ def main() -> None:
         took = build_both([BEFORE_ARGS, after])
         rows += [("before: compile, both at once", f"{took[0] / 60:.1f} min", "llama.cpp defaults"),
                  ("after: compile, both at once", f"{took[1] / 60:.1f} min",
-                  f"{100 * took[1] / took[0]:.0f}% of before; CMAKE_ARGS={shlex.quote(after)}")]
+                  f"{100 * took[1] / took[0]:.0f}% of before; CMAKE_ARGS `{after}`")]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"llama-cpp-python builds, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average {load}\n")
     print("| what | measured | note |\n| --- | --- | --- |")
