@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from dos.core.domain import Event
@@ -443,10 +443,6 @@ def skill_pack(source: str) -> str | None:
 
 
 Notify = Callable[[str], None]
-
-
-def spec_with(spec: HookSpec, **changes: Any) -> HookSpec:
-    return replace(spec, **changes)
 
 
 # ---------------------------------------------------------------------------------------------- the use case

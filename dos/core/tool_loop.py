@@ -10,7 +10,6 @@ model, and the turn goes on. Every call and result is a `tool_call` / `tool_resu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -188,7 +187,3 @@ def _plus(a: Usage, b: Usage | None) -> Usage:
     if b is None:
         return a
     return Usage(a.prompt_tokens + b.prompt_tokens, a.completion_tokens + b.completion_tokens)
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -302,12 +302,3 @@ def run_python(spec: HookSpec, payload: dict[str, Any]) -> HookOutcome:
         return HookOutcome(spec, 2, stderr=str(result.get("reason") or ""), duration_s=time.monotonic() - started)
     return HookOutcome(spec, code, duration_s=time.monotonic() - started, result=result,
                        stdout=result if isinstance(result, str) else "")
-
-
-def python_available(target: str) -> str | None:
-    """Why a Python hook target cannot be loaded (None if it can); for `dos hooks list`."""
-    try:
-        resolve_function(target)
-    except Exception as exc:  # noqa: BLE001
-        return f"{type(exc).__name__}: {exc}"
-    return None
