@@ -22,6 +22,7 @@ from typing import Any
 
 from dos.core.domain import Event
 from dos.core.errors import HookBlocked
+from dos.core.hook_records import HookOutcome, HookSpec
 from dos.core.ports import HookRunner, MemoryLog
 from dos.core.redact import redact
 
@@ -36,83 +37,10 @@ PLAIN_CONTEXT = frozenset({"UserPromptSubmit", "SessionStart"})  # plain stdout 
 MATCH_FIELD = {"PreToolUse": "tool_name", "PostToolUse": "tool_name", "SessionStart": "source",
                "SessionEnd": "reason", "PreModelCall": "model", "Error": "error_type"}
 
-DEFAULT_TIMEOUT_S = 10.0
-MAX_TIMEOUT_S = 600.0
 MAX_CONTEXT_CHARS = 10_000  # per hook, as Claude Code caps injected context
 EXCERPT_CHARS = 400  # how much of a hook's stdout/stderr goes into the memory log
 
 _SIMPLE = re.compile(r"^[A-Za-z0-9_|]*$")
-
-
-@dataclass(frozen=True)
-class HookSpec:
-    """One configured hook: what runs, for which event, when it matches, and where it was declared."""
-
-    event: str
-    kind: str  # "command" or "python"
-    target: str  # the command line, or `module:function` / `path.py:function` / `entry-point:NAME`
-    origin: str  # the file (or "builtin", "entry point") that declared it
-    timeout: float = DEFAULT_TIMEOUT_S
-    matcher: str = ""
-    skill: str = ""  # regex on the skill name (DOS)
-    pack: str = ""  # regex on the pack name (DOS)
-    env: tuple[tuple[str, str], ...] = ()  # extra environment, e.g. CLAUDE_PLUGIN_ROOT for a plugin's hooks
-    options: tuple[tuple[str, Any], ...] = ()  # keyword arguments for a Python hook
-    name: str = ""  # a short label for listings
-
-    @property
-    def label(self) -> str:
-        return self.name or self.target
-
-
-@dataclass(frozen=True)
-class HookOutcome:
-    """What one hook run did. `exit_code` is None when it never finished (timed out, could not start)."""
-
-    spec: HookSpec
-    exit_code: int | None
-    stdout: str = field(default="", repr=False)
-    stderr: str = field(default="", repr=False)
-    duration_s: float = 0.0
-    timed_out: bool = False
-    error: str | None = None  # could not start, raised, ...
-    truncated: bool = False  # output was longer than the cap; the rest was read and dropped
-    output_bytes: int = 0
-    result: Any = None  # a Python hook's return value (dict, str or None), instead of stdout
-
-    @property
-    def output(self) -> dict[str, Any] | None:
-        """The hook's JSON output (exit 0 only), or None."""
-        if self.exit_code != 0:
-            return None
-        if isinstance(self.result, dict):
-            return self.result
-        return parse_json_output(self.stdout)
-
-    @property
-    def plain(self) -> str:
-        """Plain-text stdout (exit 0, not JSON)."""
-        if self.exit_code != 0 or isinstance(self.result, dict):
-            return ""
-        text = self.result if isinstance(self.result, str) else self.stdout
-        return "" if text.lstrip().startswith("{") else text.strip()
-
-    @property
-    def status(self) -> str:
-        """ok, block, error or timeout (block: exit 2, or a JSON decision that blocks or stops)."""
-        if self.timed_out:
-            return "timeout"
-        if self.exit_code is None or self.error:
-            return "error"
-        if self.exit_code == 2:
-            return "block"
-        if self.exit_code != 0:
-            return "error"
-        out = self.output or {}
-        hso = out.get("hookSpecificOutput") if isinstance(out.get("hookSpecificOutput"), dict) else {}
-        if out.get("continue") is False or out.get("decision") == "block" or hso.get("permissionDecision") == "deny":
-            return "block"
-        return "ok"
 
 
 @dataclass
@@ -253,18 +181,6 @@ def select(specs: Iterable[HookSpec], payload: dict[str, Any]) -> list[HookSpec]
 
 
 # ---------------------------------------------------------------------------------------------- reading outcomes
-
-
-def parse_json_output(stdout: str) -> dict[str, Any] | None:
-    """stdout as a JSON object, if it is one."""
-    text = stdout.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _str(value: Any) -> str | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
 
 if TYPE_CHECKING:
-    from dos.core.hooks import HookOutcome, HookSpec
+    from dos.core.hook_records import HookOutcome, HookSpec
     from dos.core.tokens import Token
     from dos.core.tools import ServerSpec, ServerTools, ToolResult
 

@@ -30,7 +30,8 @@ from dos.adapters.files.json_text import load_json_file
 from dos.adapters.files.yaml_text import line_at, load_yaml_file
 from dos.adapters.hooks.declared import DeclaredIn
 from dos.core.errors import InvalidConfig, InvalidSkill
-from dos.core.hooks import DEFAULT_TIMEOUT_S, EVENTS, FOREIGN_EVENTS, MAX_TIMEOUT_S, HookSpec, matcher_problem
+from dos.core.hook_records import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, HookSpec
+from dos.core.hooks import EVENTS, FOREIGN_EVENTS, matcher_problem
 from dos.core.skill_rules import Pack
 
 USER_FILE = "hooks.yaml"
