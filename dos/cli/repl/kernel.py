@@ -25,8 +25,8 @@ from dos.core.errors import DosError, ModelCrashed
 from dos.kernel import client
 from dos.kernel.protocol import fingerprint, owned_by_me, send, socket_path
 
+from dos.cli.repl.chat_skill import chat_runner
 from dos.cli.repl.hooks import ChatHooks
-from dos.cli.repl.session import chat_runner
 
 RESULT_FIELDS = ("turn_id", "session_id", "skill", "model", "text", "cost", "finish_reason", "duration_s",
                  "first_token_s")

@@ -18,11 +18,9 @@ from dos.core.domain import Skill, TurnRequest, TurnResult
 from dos.core.errors import UnknownSkill
 from dos.core.ids import new_id
 
+from dos.cli.repl.chat_skill import CHAT_SKILL, ChatSkills, chat_runner
 from dos.cli.repl.hooks import ChatHooks
-
-CHAT_SKILL = "chat"
-CHAT_BODY = ("You are DOS, a helpful assistant in the user's terminal. Answer clearly and concisely. Use Markdown; "
-             "put code in fenced code blocks with the language named.")
+from dos.cli.repl.kernel import KernelGone, KernelTurns
 
 
 @dataclass
@@ -76,33 +74,6 @@ class Totals:
         row[2] += result.cost or 0.0
 
 
-class ChatSkills:
-    """The skill source of a chat: the usual skills, plus a built-in `chat` skill (a plain assistant) unless a
-    skill of that name exists."""
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def get(self, name: str) -> Skill:
-        try:
-            return self.inner.get(name)
-        except UnknownSkill:
-            if name != CHAT_SKILL:
-                raise
-            return Skill(CHAT_SKILL, "Talk with DOS.", CHAT_BODY, "", "dos")
-
-
-def chat_runner(dos: Dos, prefer: str | None, sovereignty: str | None, hooks: ChatHooks) -> Any:
-    """A TurnRunner for chat turns: the built-in `chat` skill, and SessionStart/SessionEnd left to the chat."""
-    runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
-    runner.skills = ChatSkills(runner.skills)
-    runner.hooks = hooks
-    return runner
-
-
 class WarmUp:
     """LiteLLM imported and the embedded model loaded (or the kernel started) in a background thread, started
     with the REPL, so the first turn finds them ready. A failure here is left for the turn itself to report."""
@@ -153,10 +124,8 @@ class ChatSession:
         self.totals = Totals()
         self.transcript: list[Said] = []
         self.last_model: str | None = None  # the model that served the last turn
-        self.kernel: Any = None  # dos.cli.repl.kernel.KernelTurns while turns go to the kernel
+        self.kernel: KernelTurns | None = None  # while turns go to the kernel
         if options.kernel:
-            from dos.cli.repl.kernel import KernelTurns
-
             self.kernel = KernelTurns(self.dos.paths.state)
         self._unsaid = ""  # why turns left the kernel, for the next turn to say
         self.warm = WarmUp(self._warm_up)
@@ -324,8 +293,6 @@ class ChatSession:
     def _run(self, request: dict[str, Any], on_text: Callable[[str], None], again: Callable[[], None]) -> TurnResult:
         """The turn in the kernel if it is on; else, or if the kernel is lost, in this process."""
         if self.kernel is not None:
-            from dos.cli.repl.kernel import KernelGone
-
             hooks = self._chat_hooks()
             payload = {"request": request, "prefer": self.options.prefer, "sovereignty": self.options.sovereignty,
                        "context": hooks.context, "stopped": hooks.stopped, "stop_reason": hooks.stop_reason}
