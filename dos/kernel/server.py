@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import faulthandler
 import fcntl
@@ -277,7 +278,11 @@ def supervise(child: int, state: Path, page: Any) -> NoReturn:
     embedded model was in native code at that moment (`kernel.exit.json`; for a crash signal also the model's crash
     record), so the client that lost its turn can say so in one line and nothing runs the model into the same
     crash again. Exits as the kernel did (128 + the signal for a signal)."""
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))  # `kill` of either pid stops the kernel
+    def forward(*_: Any) -> None:  # `kill` of either pid stops the kernel
+        with contextlib.suppress(ProcessLookupError):  # it may be gone already
+            os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _, status = os.waitpid(child, 0)
     code = os.waitstatus_to_exitcode(status)
