@@ -19,11 +19,11 @@ import time
 from dos.adapters.files.processes import alive
 from dos.adapters.files.private import private_dir, private_opener, secure_home
 from dos.context import display_env, local_scope
+from dos.core.errors import ModelCrashed  # standard library only: its exit code, not a copy of it
 from dos.kernel.protocol import decode, fingerprint, owned_by_me, send, socket_file
 
 START_TIMEOUT_S = 90.0
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
-EXIT_KERNEL_DIED = 17  # dos.core.errors.ModelCrashed: the turn is on record and is not run again
 DEATH_WAIT_S = 5.0  # for a dead kernel's supervisor to write down how it died
 
 
@@ -293,7 +293,7 @@ def _lost_turn(state: str, announced: dict) -> int:
     """The kernel died while running the announced turn: say how in one line and exit 17, without running the
     turn again (its hooks, tools and paid calls would run twice)."""
     notice(lost_turn(state, int(announced.get("pid") or 0), str(announced["turn"])))
-    return EXIT_KERNEL_DIED
+    return ModelCrashed.exit_code
 
 
 def lost_turn(state: str | os.PathLike, pid: int, turn: str) -> str:
