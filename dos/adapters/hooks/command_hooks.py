@@ -3,7 +3,8 @@ hooks (`module:function`, `path/to/file.py:function`, or an entry point of the `
 
 The hooks of one event run in parallel, one thread each. A command hook runs in its own process group and is
 killed, group and all, at its timeout; its stdout and stderr are read up to a cap and the rest is drained and
-dropped, so a hook that hangs, crashes, prints garbage or prints 10 MB never breaks the turn.
+dropped (dos.adapters.files.bounded_run), so a hook that hangs, crashes, prints garbage or prints 10 MB never
+breaks the turn.
 """
 
 from __future__ import annotations
@@ -12,20 +13,16 @@ import copy
 import importlib
 import importlib.util
 import os
-import selectors
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dos.adapters.files.bounded_run import run_bounded
 from dos.core.hooks import HookOutcome, HookSpec, event_json
 
 OUTPUT_CAP = 1_000_000  # bytes kept of each of stdout and stderr
-READ_CHUNK = 65_536
-EXIT_GRACE_S = 0.2  # after the hook exits, how long its pipes may stay open (a background child holding them)
 ENTRY_POINT_GROUP = "dos.hooks"
 
 
@@ -101,135 +98,12 @@ def run_command(spec: HookSpec, data: bytes, cwd: str | None = None, env: dict[s
                 cap: int = OUTPUT_CAP) -> HookOutcome:
     """Run one command hook through the shell with `data` on stdin, within `spec.timeout`."""
     cwd = cwd or os.getcwd()
-    started = time.monotonic()
-    posix = os.name == "posix"
-    try:
-        proc = subprocess.Popen(
-            spec.target, shell=True, cwd=cwd, env=hook_env(spec, cwd, env),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=posix,
-        )
-    except OSError as exc:
-        return HookOutcome(spec, None, error=f"cannot start: {exc.strerror or exc}",
-                           duration_s=time.monotonic() - started)
-    if not posix:  # pragma: no cover - no selectors on Windows pipes
-        return _run_windows(spec, proc, data, started, cap)
-    deadline = started + spec.timeout
-    out, err = _Capped(cap), _Capped(cap)
-    timed_out = False
-    sel = selectors.DefaultSelector()
-    assert proc.stdin and proc.stdout and proc.stderr
-    stdin_fd = proc.stdin.fileno()
-    os.set_blocking(stdin_fd, False)
-    pending = memoryview(data)
-    if pending:
-        sel.register(stdin_fd, selectors.EVENT_WRITE, "in")
-    else:
-        proc.stdin.close()
-    sel.register(proc.stdout.fileno(), selectors.EVENT_READ, out)
-    sel.register(proc.stderr.fileno(), selectors.EVENT_READ, err)
-    exited_at: float | None = None
-    try:
-        while sel.get_map():
-            now = time.monotonic()
-            if now >= deadline:
-                timed_out = True
-                break
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            if exited_at is not None and now - exited_at > EXIT_GRACE_S:
-                break  # the hook is done; something it left behind holds the pipes
-            for key, _ in sel.select(min(deadline - now, 0.05)):
-                if key.data == "in":
-                    try:
-                        n = os.write(stdin_fd, pending[:READ_CHUNK])
-                        pending = pending[n:]
-                    except (BrokenPipeError, OSError):
-                        pending = pending[:0]  # the hook does not read its stdin: fine
-                    if not pending:
-                        sel.unregister(stdin_fd)
-                        _close(proc.stdin)
-                    continue
-                try:
-                    chunk = os.read(key.fd, READ_CHUNK)
-                except OSError:
-                    chunk = b""
-                if chunk:
-                    key.data.add(chunk)
-                else:
-                    sel.unregister(key.fd)
-        if not timed_out:
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-    finally:
-        sel.close()
-        if timed_out or proc.poll() is None:
-            _kill(proc)
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            _close(f)
-    code = None if timed_out else proc.returncode
-    return HookOutcome(spec, code, out.text(), err.text(), time.monotonic() - started, timed_out,
-                       truncated=out.dropped > 0 or err.dropped > 0, output_bytes=out.total + err.total)
-
-
-class _Capped:
-    """Keeps the first `cap` bytes of a stream and counts the rest."""
-
-    def __init__(self, cap: int):
-        self.cap, self.parts, self.kept, self.total = cap, [], 0, 0
-
-    def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = self.cap - self.kept
-        if room > 0:
-            piece = chunk[:room]
-            self.parts.append(piece)
-            self.kept += len(piece)
-
-    @property
-    def dropped(self) -> int:
-        return self.total - self.kept
-
-    def text(self) -> str:
-        return b"".join(self.parts).decode("utf-8", errors="replace")
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    """Stop the hook and everything it started (its process group)."""
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:  # pragma: no cover
-            proc.kill()
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-    try:
-        proc.wait(1.0)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        pass
-
-
-def _close(f: Any) -> None:
-    try:
-        if f is not None:
-            f.close()
-    except OSError:
-        pass
-
-
-def _run_windows(spec: HookSpec, proc: subprocess.Popen, data: bytes, started: float,
-                 cap: int) -> HookOutcome:  # pragma: no cover
-    try:
-        out, err = proc.communicate(data, timeout=spec.timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return HookOutcome(spec, None, duration_s=time.monotonic() - started, timed_out=True)
-    return HookOutcome(spec, proc.returncode, out[:cap].decode("utf-8", "replace"),
-                       err[:cap].decode("utf-8", "replace"), time.monotonic() - started,
-                       truncated=len(out) > cap or len(err) > cap, output_bytes=len(out) + len(err))
+    done = run_bounded(spec.target, timeout=spec.timeout, cap=cap, cwd=cwd, env=hook_env(spec, cwd, env), data=data,
+                       shell=True)
+    if done.error is not None:
+        return HookOutcome(spec, None, error=f"cannot start: {done.error}", duration_s=done.duration_s)
+    return HookOutcome(spec, done.code, done.stdout, done.stderr, done.duration_s, done.timed_out,
+                       truncated=done.truncated, output_bytes=done.output_bytes)
 
 
 # ---------------------------------------------------------------------------------------------- Python hooks
