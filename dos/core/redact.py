@@ -8,6 +8,7 @@ there."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 _PATTERNS = [
@@ -62,3 +63,15 @@ def redact_data(value: Any) -> Any:
     if isinstance(value, list):
         return [redact_data(v) for v in value]
     return value
+
+
+# An environment variable whose name says it holds a credential (OPENAI_API_KEY, GITHUB_TOKEN, PGPASSWORD,
+# AWS_SECRET_ACCESS_KEY, LITELLM_MASTER_KEY...); TOKENIZERS_PARALLELISM and KEYMAP-like names are not.
+_SECRET_NAME = re.compile(r"(?i)API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET|PASSW(?:OR)?D|CREDENTIAL|TOKEN(?!IZER)|"
+                          r"(?:^|_)KEY$|(?:^|_)AUTH$|(?:^|_)PAT$")
+
+
+def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without the variables that hold API keys and other secrets, by name or by value (a value `redact`
+    would mask): the environment of a command a model asked for."""
+    return {k: v for k, v in environ.items() if not _SECRET_NAME.search(k) and redact(v) == v}
