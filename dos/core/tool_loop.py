@@ -2,7 +2,8 @@
 PostToolUse hooks around each), feed the results back, and ask again, up to `MAX_TOOL_ROUNDS` rounds.
 
 Which servers a turn gets: the command line's `--tools`, the skill's `metadata.dos.tools`, the MCP entries of its
-`allowed-tools` (`mcp__time`, `time__get_*`, or a declared server's name), and the servers its pack declares. A
+`allowed-tools` (`mcp__time`, `time__get_*`, or a declared server's name), and the servers its pack declares; DOS's
+built-in tools (`Read`, `Bash`...) only when the command line's `--tools` names `builtin`, never through a skill. A
 skill with `allowed-tools` may call only what they allow; any other call is refused, and the refusal is on record.
 A server that fails (start, time-out, crash) costs only its own tools: one line on stderr, an error result for the
 model, and the turn goes on. Every call and result is a `tool_call` / `tool_result` event in memory.
@@ -20,6 +21,7 @@ from dos.core.hooks import HookSession, skill_pack
 from dos.core.ports import MemoryLog, ModelGateway, ToolHost
 from dos.core.redact import redact, redact_data
 from dos.core.tools import (
+    BUILTIN,
     MAX_TOOL_ROUNDS,
     ServerSpec,
     ToolCall,
@@ -37,13 +39,14 @@ EVENT_TEXT_CHARS = 4_000  # of a tool result, in the memory log
 
 
 def wanted_servers(skill: Skill, request: TurnRequest, declared: list[ServerSpec]) -> list[ServerSpec]:
-    names = [s.name for s in declared]
+    names = [s.name for s in declared if s.name != BUILTIN]  # a skill's entries never reach the built-in tools
     entries = list(request.tools) + list(tool_setting(skill.dos.get("tools")))
     entries += list(tool_setting(skill.metadata.get("allowed-tools")))
     chosen = servers_named(entries, names)
     pack = skill_pack(skill.source)
     chosen += [s.name for s in declared if pack and s.pack == pack and s.name not in chosen]
-    return [s for s in declared if s.name in chosen]
+    chosen += [BUILTIN] if BUILTIN in request.tools else []
+    return [replace(s, skill=skill.path) if s.name == BUILTIN else s for s in declared if s.name in chosen]
 
 
 def tools_wanted(skill: Skill, request: TurnRequest) -> bool:

@@ -1,5 +1,7 @@
-"""Tools from MCP servers, as plain data: which servers are declared, what tools they offer, what a model asked
-to call and what came back, and the rules around them (namespaced names, allowed-tools, the model's view).
+"""Tools from MCP servers and DOS's built-in ones, as plain data: which servers are declared, what tools they offer,
+what a model asked to call and what came back, and the rules around them (namespaced names, allowed-tools, the
+model's view). The built-in tools (`dos.adapters.tools`) are served as the reserved server `builtin`, whose tools
+keep Claude Code's bare names (`Read`, `Bash`), so a hook's `matcher` on `tool_name` means what it does there.
 
 No I/O here. Reading `mcp.yaml` / `.mcp.json` is `dos.adapters.mcp.mcp_config`'s job; talking to servers is the
 `ToolHost` port's (`dos.adapters.mcp.mcp_tools`, the official MCP SDK).
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 from dos.core.redact import redact
 
 SEP = "__"  # a tool's name as the model sees it: SERVER__TOOL
+BUILTIN = "builtin"  # the reserved server of the built-in tools: offered only when a turn's request names it
 DEFAULT_TIMEOUT_S = 30.0  # one tool call
 DEFAULT_START_TIMEOUT_S = 20.0  # starting a server and listing its tools
 MAX_TOOL_ROUNDS = 5  # model -> tools -> model rounds in one turn
@@ -41,6 +44,7 @@ class ServerSpec:
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     timeout: float = DEFAULT_TIMEOUT_S
     pack: str = ""  # the pack that declared it: its skills get its tools
+    skill: str = ""  # the built-in server: the active skill's SKILL.md (its folder's scripts may be run)
 
     def describe(self) -> dict[str, Any]:
         """What a listing shows: the command or the URL without its query, env and header *names* only."""
@@ -132,7 +136,7 @@ class ServerTools:
 
 
 def qualify(server: str, tool: str) -> str:
-    return f"{server}{SEP}{tool}"
+    return tool if server == BUILTIN else f"{server}{SEP}{tool}"
 
 
 def split_name(qualified: str) -> tuple[str, str]:
@@ -144,6 +148,8 @@ def split_name(qualified: str) -> tuple[str, str]:
 
 
 def name_problem(name: str) -> str | None:
+    if name == BUILTIN:
+        return f"server name '{name}' is reserved for DOS's built-in tools"
     if not _NAME.match(name):
         return f"server name '{name[:40]}' must be 1-64 letters, digits, '_', '.' or '-'"
     if SEP in name:
