@@ -204,7 +204,7 @@ class Dos:
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, None, self.memory, SystemClock(),
-                          router=self.routing(prefer, sovereignty), hooks=self.hooks, tools=self.tool_host())
+                          router=self.routing(prefer, sovereignty), hooks=self.hooks, tools=self.turn_tools())
 
 
     @cached_property
@@ -220,6 +220,14 @@ class Dos:
         from dos.adapters.mcp.mcp_tools import McpTools
 
         return McpTools(self._trust_noticed(self.mcp_config.load), notify=_stderr_notice)
+
+    def turn_tools(self) -> Any:
+        """A turn's tools: DOS's built-in ones (dos.adapters.tools; offered only when the request names `builtin`)
+        and the MCP servers'."""
+        from dos.adapters.tools.builtin import BuiltinTools
+        from dos.adapters.tools.combined import CombinedTools
+
+        return CombinedTools(BuiltinTools(), self.tool_host())
 
     def mcp_server(self) -> Any:
         """`dos mcp serve` (dos.adapters.mcp.mcp_server): skills as MCP prompts, run_skill as a full DOS turn."""

@@ -101,7 +101,7 @@ def test_adapters_sit_in_rooms_whose_package_files_import_nothing():
     root = REPO / "dos" / "adapters"
     assert sorted(p.name for p in root.glob("*.py")) == ["__init__.py"]
     rooms = sorted(d for d in root.iterdir() if (d / "__init__.py").is_file())
-    assert {d.name for d in rooms} >= {"files", "models", "store", "skills", "hooks", "mcp", "project", "sync"}
+    assert {d.name for d in rooms} >= {"files", "models", "store", "skills", "hooks", "mcp", "project", "sync", "tools"}
     for room in [root, *rooms]:
         assert (room / "__init__.py").read_text().strip() == "", room
         assert len(list(room.glob("*.py"))) - 1 <= 12, room
