@@ -1,8 +1,9 @@
 """An HTTP-level test double of a cloud provider: a small OpenAI-compatible server on 127.0.0.1, scripted to
 fail per request (timeout, 429, 500, bad JSON) and recording every request it sees. Its answer (`reply`) and the
-usage it reports (`usage`: a function of the request body) are scripted too. It also answers Ollama's
-`/api/generate` and `/api/chat` (streamed as Ollama does, one JSON object a line) and `/api/show`, for
-`ollama/...` models; `requests` records completions only."""
+usage it reports (`usage`: a function of the request body) are scripted too, and so are the tool calls a "tool"
+step makes (`calls`: (name, arguments) replayed in order; without them it calls the first tool offered). It also
+answers Ollama's `/api/generate` and `/api/chat` (streamed as Ollama does, one JSON object a line) and `/api/show`,
+for `ollama/...` models; `requests` records completions only."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ class FakeProvider:
     """`script[model]` is a list of behaviours, one per request to that model; the last one repeats."""
 
     def __init__(self, script: dict[str, list[str]] | None = None, reply: str = "fake answer", hang_s: float = 3.0,
-                 usage: Callable[[dict], tuple[int, int]] | None = None):
+                 usage: Callable[[dict], tuple[int, int]] | None = None, calls: list[tuple[str, dict]] | None = None):
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.reply = reply
         self.usage = usage or (lambda body: (5, 2))  # (prompt, completion) tokens the provider says it counted
         self.hang_s = hang_s
+        self.calls = list(calls or [])  # the tool calls "tool" steps make, in order
         self.requests: list[str] = []  # model names, in arrival order
         self.bodies: list[dict] = []  # the request bodies, in arrival order
         self.lock = threading.Lock()
@@ -101,8 +103,11 @@ class FakeProvider:
                     pass
 
             def _tool_call(self, model: str, body: dict) -> None:
-                name = body["tools"][0]["function"]["name"]
-                call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": '{"city": "Paris"}'}}
+                with owner.lock:
+                    scripted = owner.calls.pop(0) if owner.calls else None
+                name, arguments = scripted or (body["tools"][0]["function"]["name"], {"city": "Paris"})
+                call = {"id": f"call_{len(owner.bodies)}", "type": "function",
+                        "function": {"name": name, "arguments": json.dumps(arguments)}}
                 base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": model}
                 usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
                 if not body.get("stream"):
