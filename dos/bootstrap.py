@@ -147,13 +147,13 @@ class Dos:
         return {k: v for k, v in route.items() if v is not None}
 
     def routing(self, prefer: str | None = None, sovereignty: str | None = None, notice: Any = None) -> Any:
-        """The router: catalog + pure policy (dos.core.routing) + LiteLLM's Router (imported only on a call)."""
-        from dos.adapters.models.litellm_router import LiteLLMRouterGateway
+        """The routing: catalog + pure policy (dos.core.routing) + LiteLLM's Router (imported only on a call)."""
+        from dos.adapters.models.litellm_router import LiteLLMRouteBinder
         from dos.core.routing import Routing
 
-        gateway = LiteLLMRouterGateway(lambda: self.catalog.catalog.router)
+        binder = LiteLLMRouteBinder(lambda: self.catalog.catalog.router)
         command_line = {"prefer": prefer, "sovereignty": sovereignty}
-        return Routing(self.catalog, gateway, SystemClock(), command_line, notice or _stderr_notice,
+        return Routing(self.catalog, binder, SystemClock(), command_line, notice or _stderr_notice,
                        spending=self.spending)
 
     @cached_property
@@ -203,8 +203,8 @@ class Dos:
                            self._spending())
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
-        return TurnRunner(self.skills, None, self.memory, SystemClock(),
-                          router=self.routing(prefer, sovereignty), hooks=self.hooks, tools=self.turn_tools())
+        return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
+                          tools=self.turn_tools())
 
 
     @cached_property

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary, Usage
+from dos.core.domain import DEFAULT_MODEL, Chunk, Event, Skill, SkillInfo, TurnSummary, Usage
 from dos.core.errors import UnknownSkill
+from dos.core.routing import ModelEntry, RouteDecision, Routing
 
 
 class FakeSkills:
@@ -52,6 +54,10 @@ class ScriptedModel:
             yield Chunk(text=piece)
         yield Chunk(finish_reason="stop", usage=Usage(7, len(self.pieces)), cost=0.0, model=model)
 
+    def report(self) -> dict[str, Any]:
+        """What a bound route reports after a call (dos.core.routing.BoundRoute): no fallback attempts."""
+        return {"attempts": [], "cost_source": None}
+
 
 class TickClock:
     def __init__(self) -> None:
@@ -63,3 +69,36 @@ class TickClock:
     def monotonic(self) -> float:
         self.t += 0.5
         return self.t
+
+
+class FakeCatalog:
+    """A model catalog (dos.core.routing.ModelCatalog) of `entries`; a model it lacks is taken as given (adhoc)."""
+
+    def __init__(self, *entries: ModelEntry):
+        self._entries = list(entries)
+
+    def entries(self) -> list[ModelEntry]:
+        return self._entries
+
+    def route_settings(self) -> dict[str, Any]:
+        return {}
+
+    def adhoc(self, name: str) -> ModelEntry:
+        return ModelEntry(name)
+
+
+class ScriptedBinder:
+    """A route binder (dos.core.routing.RouteBinder) that binds every route to the same scripted model."""
+
+    def __init__(self, model: Any):
+        self.model = model
+
+    def bind(self, decision: RouteDecision) -> Any:
+        return self.model
+
+
+def routed(model: Any, *entries: ModelEntry) -> Routing:
+    """The routing a TurnRunner gets, over a fake catalog (the embedded default model unless `entries` are given)
+    whose every route streams from `model` (a ScriptedModel, or anything with `stream` and `report`)."""
+    catalog = FakeCatalog(*(entries or (ModelEntry(DEFAULT_MODEL, sovereignty="local", source="embedded"),)))
+    return Routing(catalog, ScriptedBinder(model), TickClock())

@@ -7,14 +7,14 @@ import pytest
 from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import ModelError, UnknownSkill, UsageError
 from dos.core.turn import TurnRunner
-from tests.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock
+from tests.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock, routed
 
 SUMMARIZE = Skill("summarize", "Summarize text.", "Summarize the text.", "/x/SKILL.md", "builtin",
                   {"dos": {"temperature": 0.2, "max_tokens": 50, "model": "local/smollm2"}})
 
 
 def runner(model: ScriptedModel, memory: FakeMemory) -> TurnRunner:
-    return TurnRunner(FakeSkills(SUMMARIZE), model, memory, TickClock())
+    return TurnRunner(FakeSkills(SUMMARIZE), routed(model), memory, TickClock())
 
 
 def test_prompt_is_recorded_before_the_model_is_called_and_response_after():
@@ -23,8 +23,9 @@ def test_prompt_is_recorded_before_the_model_is_called_and_response_after():
     seen: list[str] = []
     result = runner(model, memory).run(TurnRequest("summarize", "some text"), on_text=seen.append)
     assert model.events_seen_at_call == ["prompt"]
-    assert [e.kind for e in memory.events] == ["prompt", "response"]
-    prompt, response = memory.events
+    assert [e.kind for e in memory.events] == ["prompt", "route", "response"]
+    prompt, route, response = memory.events
+    assert route.data["chosen"] == "local/smollm2" and route.turn_id == result.turn_id
     assert prompt.text == "some text" and prompt.turn_id == response.turn_id == result.turn_id
     assert response.text == "Hello world" == result.text
     assert response.data["complete"] is True and response.data["usage"] == {"prompt_tokens": 7, "completion_tokens": 2}
@@ -55,8 +56,9 @@ def test_interrupted_or_failed_stream_keeps_the_partial_answer(error):
     model = ScriptedModel(["one", " two", " three"], fail_after=2, fail_with=error)
     with pytest.raises(type(error)):
         runner(model, memory).run(TurnRequest("summarize", "abc"))
-    assert [e.kind for e in memory.events] == ["prompt", "response"]
-    response = memory.events[1]
+    assert [e.kind for e in memory.events] == ["prompt", "route", "response"]
+    route, response = memory.events[1:]
+    assert route.data["ok"] is False
     assert response.text == "one two"
     assert response.data["complete"] is False
     assert response.data["error"] == ("interrupted" if isinstance(error, KeyboardInterrupt) else "provider down")

@@ -12,7 +12,7 @@ from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import HookBlocked, ModelError
 from dos.core.hooks import HookSpec, Hooks
 from dos.core.turn import TurnRunner
-from tests.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock
+from tests.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock, routed
 from tests.hookfiles import cmd, pyscript, script
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell hooks")
@@ -25,7 +25,7 @@ def turn(specs: list[HookSpec], model: ScriptedModel, memory: FakeMemory, notes:
     notes = notes if notes is not None else []
     hooks = Hooks(HookProcessRunner(lambda: (specs, []), cwd=str(cwd) if cwd else None), notes.append,
                   str(cwd or "/tmp"))
-    return TurnRunner(FakeSkills(SKILL), model, memory, TickClock(), hooks=hooks)
+    return TurnRunner(FakeSkills(SKILL), routed(model), memory, TickClock(), hooks=hooks)
 
 
 def test_blocked_prompt_is_recorded_with_the_reason_and_no_model_is_called(tmp_path):
@@ -74,7 +74,8 @@ open({str(log)!r}, "a").write(e["hook_event_name"] + " " + str(e.get("model")) +
     hooks = [e for e in memory.events if e.kind == "hook"]
     assert [h.data["event"] for h in hooks] == events[:-1]
     assert all(h.data["outcome"] == "ok" and h.data["duration_s"] >= 0 for h in hooks)
-    assert [e.kind for e in memory.events] == ["hook", "hook", "prompt", "hook", "response", "hook", "hook"]
+    assert [e.kind for e in memory.events] == ["hook", "hook", "prompt", "hook", "route", "response", "hook",
+                                                "hook"]
 
 
 def test_pre_model_call_sees_the_final_messages_and_can_block(tmp_path):
@@ -111,7 +112,7 @@ def test_a_broken_hook_never_breaks_the_turn_or_loses_the_prompt(tmp_path, body)
     result = turn([cmd("UserPromptSubmit", hook, timeout=0.5)], model, memory, notes).run(
         TurnRequest("summarize", "keep me"))
     assert result.text == "fine" and model.calls
-    assert [e.kind for e in memory.events] == ["hook", "prompt", "response"]
+    assert [e.kind for e in memory.events] == ["hook", "prompt", "route", "response"]
     assert memory.events[1].text == "keep me"
     assert len(notes) <= 1 and all("\n" not in n for n in notes)
     record = memory.events[0].data
@@ -151,8 +152,9 @@ def test_no_hooks_configured_costs_no_runner_call():
             raise AssertionError("must not run")
 
     memory, model = FakeMemory(), ScriptedModel(["x"])
-    TurnRunner(FakeSkills(SKILL), model, memory, TickClock(), hooks=Hooks(Boom())).run(TurnRequest("summarize", "a"))
-    assert [e.kind for e in memory.events] == ["prompt", "response"]
+    TurnRunner(FakeSkills(SKILL), routed(model), memory, TickClock(), hooks=Hooks(Boom())).run(
+        TurnRequest("summarize", "a"))
+    assert [e.kind for e in memory.events] == ["prompt", "route", "response"]
 
 
 def test_secrets_in_a_hook_reason_never_reach_the_terminal(tmp_path):

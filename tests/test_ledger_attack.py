@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 
-from dos.adapters.models.litellm_router import LiteLLMRouterGateway
+from dos.adapters.models.litellm_router import LiteLLMRouteBinder
 from dos.adapters.store.sqlite_ledger import SqliteLedger
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import TurnRequest
@@ -46,7 +46,7 @@ def test_sixteen_parallel_cjk_calls_never_overspend_a_total_budget(tmp_path):
         def call() -> None:
             memory = SqliteMemory(path)
             run = runner(SqliteLedger(memory), entry, memory=memory,
-                         gateway=LiteLLMRouterGateway({"num_retries": 0, "timeout": 30}))
+                         binder=LiteLLMRouteBinder({"num_retries": 0, "timeout": 30}))
             start.wait()
             try:
                 results.append(run.run(TurnRequest("ask", text, max_tokens=16, recall=False)).turn_id)

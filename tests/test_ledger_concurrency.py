@@ -11,7 +11,7 @@ from dos.adapters.store.sqlite_ledger import SqliteLedger
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import TurnRequest, Usage
 from dos.core.errors import BudgetExceeded
-from tests.test_ledger_store import CHEAP, PricedGateway, runner
+from tests.test_ledger_store import CHEAP, PricedBinder, runner
 
 PROCESSES, CALLS = 16, 4
 BUDGET = 2_000  # µ: each call may cost up to ~211 µ and costs 140 µ, so about 14 of the 64 calls fit
@@ -20,7 +20,7 @@ BUDGET = 2_000  # µ: each call may cost up to ~211 µ and costs 140 µ, so abou
 def spend(path: str, start, out) -> None:  # noqa: ANN001 - multiprocessing objects
     memory = SqliteMemory(__import__("pathlib").Path(path))
     ledger = SqliteLedger(memory)
-    run = runner(ledger, CHEAP, gateway=PricedGateway(usage=Usage(100, 20)), memory=memory)
+    run = runner(ledger, CHEAP, binder=PricedBinder(usage=Usage(100, 20)), memory=memory)
     start.wait()
     ok, refused = [], 0
     for _ in range(CALLS):

@@ -63,7 +63,7 @@ def spend(path: Path, calls: list[tuple[str, str, str, int]], start: threading.B
     if start is not None:
         start.wait()
     for text, mode, output, max_tokens in calls:
-        run = runner(ledger, PRICED, gateway=Adversary(mode, output), memory=memory)
+        run = runner(ledger, PRICED, binder=Adversary(mode, output), memory=memory)
         try:
             run.run(TurnRequest("ask", text, max_tokens=max_tokens, recall=False))
         except (BudgetExceeded, BudgetCut):

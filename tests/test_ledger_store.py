@@ -29,7 +29,7 @@ from dos.core.ledger import (
 )
 from dos.core.routing import ModelEntry, RouteDecision, RouteRequest, Routing, decide
 from dos.core.turn import TurnRunner
-from tests.fakes import FakeSkills, TickClock
+from tests.fakes import FakeCatalog, FakeSkills, TickClock
 
 CHEAP = ModelEntry("cheap", sovereignty="us", input_price=1.0, output_price=2.0, quality=1)
 DEAR = ModelEntry("dear", sovereignty="us", input_price=10.0, output_price=30.0, quality=9)
@@ -155,20 +155,6 @@ def test_spend_is_derived_per_period_skill_and_pack(ledger):
 # -- the guard on a routed call ------------------------------------------------------------------------------
 
 
-class FakeCatalog:
-    def __init__(self, *entries: ModelEntry):
-        self._entries = list(entries)
-
-    def entries(self):
-        return self._entries
-
-    def route_settings(self):
-        return {}
-
-    def adhoc(self, name):
-        return ModelEntry(name)
-
-
 class PricedStream:
     """A bound route: streams `pieces`, then usage and the catalog price's cost (as litellm_router does)."""
 
@@ -186,7 +172,7 @@ class PricedStream:
         return {"attempts": [], "cost_source": "catalog"}
 
 
-class PricedGateway:
+class PricedBinder:
     def __init__(self, pieces=("hello ", "world"), usage=Usage(100, 20)):
         self.pieces, self.usage = list(pieces), usage
 
@@ -198,10 +184,10 @@ def skill(name="ask", **dos) -> Skill:
     return Skill(name, "d", "Be brief.", f"/x/{name}/SKILL.md", "user", {"dos": dos} if dos else {})
 
 
-def runner(ledger, *entries, gateway=None, skills=None, memory=None):
-    routing = Routing(FakeCatalog(*entries), gateway or PricedGateway(), TickClock(),
+def runner(ledger, *entries, binder=None, skills=None, memory=None):
+    routing = Routing(FakeCatalog(*entries), binder or PricedBinder(), TickClock(),
                       {"prefer": "best"}, spending=Spending(ledger))
-    return TurnRunner(skills or FakeSkills(skill()), None, memory, TickClock(), router=routing)
+    return TurnRunner(skills or FakeSkills(skill()), routing, memory, TickClock())
 
 
 def test_a_routed_call_debits_its_catalog_cost_linked_to_turn_and_route_event(tmp_path):
@@ -250,8 +236,8 @@ def test_skill_and_pack_file_budgets_bind(ledger):
 
 def test_a_free_local_model_is_debited_zero_with_its_tokens(ledger):
     ledger.grant(1, key="g")  # even a near-empty balance lets the embedded model run
-    gateway = PricedGateway(usage=Usage(57, 8))
-    runner(ledger, LOCAL, gateway=gateway).run(TurnRequest("ask", "hi", recall=False))
+    binder = PricedBinder(usage=Usage(57, 8))
+    runner(ledger, LOCAL, binder=binder).run(TurnRequest("ask", "hi", recall=False))
     debit = ledger.entries(kinds=("debit",))[0]
     assert (debit["amount"], debit["prompt_tokens"], debit["completion_tokens"]) == (0, 57, 8)
     assert not ledger.entries(kinds=("hold",))  # nothing to reserve
@@ -270,9 +256,9 @@ def test_a_stream_the_provider_counts_over_the_hold_is_cut_and_keeps_the_partial
     memory = SqliteMemory(tmp_path / "memory.db")
     ledger = SqliteLedger(memory)
     ledger.set_budget("all", "", "total", MICRO)
-    gateway = PricedGateway(pieces=["word " * 200] * 400, usage=Usage(20, 0))
-    gateway.bind = lambda decision: CountingStream(decision, gateway.pieces, gateway.usage)
-    run = runner(ledger, DEAR, gateway=gateway, memory=memory)
+    binder = PricedBinder(pieces=["word " * 200] * 400, usage=Usage(20, 0))
+    binder.bind = lambda decision: CountingStream(decision, binder.pieces, binder.usage)
+    run = runner(ledger, DEAR, binder=binder, memory=memory)
     seen: list[str] = []
     with pytest.raises(BudgetCut, match="stopped at the budget limit: the provider counts"):
         run.run(TurnRequest("ask", "hi", max_tokens=1000, recall=False), on_text=seen.append)
@@ -291,7 +277,7 @@ def test_a_runaway_stream_with_no_usage_is_cut_far_past_its_allowance_never_befo
     ledger = SqliteLedger(memory)
     ledger.set_budget("all", "", "total", MICRO)
     piece = "x" * 4096
-    run = runner(ledger, DEAR, gateway=PricedGateway(pieces=[piece] * 300), memory=memory)
+    run = runner(ledger, DEAR, binder=PricedBinder(pieces=[piece] * 300), memory=memory)
     seen: list[str] = []
     with pytest.raises(BudgetCut, match="went on past the 16 output tokens"):
         run.run(TurnRequest("ask", "hi", max_tokens=16, recall=False), on_text=seen.append)

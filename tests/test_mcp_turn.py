@@ -61,7 +61,7 @@ class FakeHost:
         pass
 
 
-class FakeGateway:
+class ToolCallingModel:
     """Asks for the tools in `script`, one round each, then answers."""
 
     def __init__(self, script):
@@ -88,32 +88,32 @@ class ListMemory:
 
 
 def run_loop(script, skill_meta=None, request_tools=("time",)):
-    host, gateway, memory, notes = FakeHost(), FakeGateway(script), ListMemory(), []
+    host, model, memory, notes = FakeHost(), ToolCallingModel(script), ListMemory(), []
     skill = Skill("s", "d", "body", "/s/SKILL.md", "user", skill_meta or {})
     request = TurnRequest("s", "hi", tools=request_tools)
     hooks = NO_HOOKS.session(session_id="S", turn_id="T", skill="s", pack=None, model="m")
-    loop = ToolLoop(gateway, host, skill, request, hooks, memory, {"session_id": "S", "turn_id": "T", "skill": "s"},
+    loop = ToolLoop(model, host, skill, request, hooks, memory, {"session_id": "S", "turn_id": "T", "skill": "s"},
                     notes.append)
     assert loop.prepare()
     chunks = list(loop.stream("m", [{"role": "user", "content": "hi"}], max_tokens=None, temperature=None))
-    return host, gateway, memory, notes, chunks
+    return host, model, memory, notes, chunks
 
 
 def test_loop_runs_calls_feeds_results_back_and_sums_usage():
-    host, gateway, memory, _, chunks = run_loop(["time__now", "time__convert"])
+    host, model, memory, _, chunks = run_loop(["time__now", "time__convert"])
     assert host.calls == [("now", {"tz": "UTC"}), ("convert", {"tz": "UTC"})]
     assert "".join(c.text for c in chunks) == "done"
     last_usage = [c.usage for c in chunks if c.usage][-1]
     assert last_usage == Usage(25, 5)
-    messages, _ = gateway.seen[-1]
+    messages, _ = model.seen[-1]
     assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant", "tool"]
     assert messages[2]["content"] == "12:00"
     assert [e.kind for e in memory.events] == ["tool_call", "tool_result"] * 2
 
 
 def test_loop_stops_offering_tools_after_the_round_limit():
-    host, gateway, _, _, _ = run_loop(["time__now"] * 10)
-    assert len(host.calls) == 5 and "tools" not in gateway.seen[-1][1]
+    host, model, _, _, _ = run_loop(["time__now"] * 10)
+    assert len(host.calls) == 5 and "tools" not in model.seen[-1][1]
 
 
 def test_allowed_tools_refuse_and_record_the_rest():

@@ -20,6 +20,7 @@ KILLED_MID_STREAM = textwrap.dedent("""
     from dos.adapters.store.sqlite_memory import SqliteMemory
     from dos.core.domain import Chunk, Skill, TurnRequest
     from dos.core.turn import TurnRunner
+    from tests.fakes import routed
 
     class Skills:
         def get(self, name):
@@ -33,11 +34,14 @@ KILLED_MID_STREAM = textwrap.dedent("""
                 if i == 20:
                     os.kill(os.getpid(), signal.SIGKILL)
 
+        def report(self):
+            return {}
+
     class Clock:
         def now(self): return time.time()
         def monotonic(self): return time.monotonic()
 
-    TurnRunner(Skills(), DiesMidStream(), SqliteMemory(__import__("pathlib").Path(sys.argv[1])), Clock()).run(
+    TurnRunner(Skills(), routed(DiesMidStream()), SqliteMemory(__import__("pathlib").Path(sys.argv[1])), Clock()).run(
         TurnRequest("summarize", "the prompt that must survive"))
 """)
 

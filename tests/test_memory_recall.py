@@ -10,7 +10,7 @@ from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event, Skill, TurnRequest, TurnSummary, Usage
 from dos.core.recall import BUDGET_TOKENS, estimate_tokens, recall
 from dos.core.turn import TurnRunner
-from tests.fakes import FakeSkills, ScriptedModel, TickClock
+from tests.fakes import FakeSkills, ScriptedModel, TickClock, routed
 
 SKILL = Skill("explain", "Explain.", "Explain things.", "/x/SKILL.md", "builtin")
 
@@ -44,7 +44,7 @@ def test_recall_fits_the_budget_newest_history_first_and_skips_duplicates():
 
 
 def runner(memory: SqliteMemory, model: ScriptedModel) -> TurnRunner:
-    return TurnRunner(FakeSkills(SKILL), model, memory, TickClock())
+    return TurnRunner(FakeSkills(SKILL), routed(model), memory, TickClock())
 
 
 def test_a_turn_is_offered_related_notes_and_its_session_and_no_memory_turns_it_off(tmp_path: Path):

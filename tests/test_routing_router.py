@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dos.adapters.models.litellm_router import LiteLLMRouterGateway
+from dos.adapters.models.litellm_router import LiteLLMRouteBinder
 from dos.core.errors import ModelError
 from dos.core.routing import PREFERENCES, ModelEntry, RouteRequest, decide
 from tests.fake_provider import FakeProvider, closed_port_url
@@ -62,7 +62,7 @@ def test_no_call_leaves_the_hard_constraints_and_attempts_follow_the_explained_o
     explained = decision.describe()["chain"]  # what `dos route explain` prints
     allowed = set(decision.names)
     fake.script, fake.requests = script, []
-    bound = LiteLLMRouterGateway(FAST).bind(decision)
+    bound = LiteLLMRouteBinder(FAST).bind(decision)
     if not decision.chain:
         return
     try:
@@ -92,7 +92,7 @@ def test_a_pinned_or_constrained_route_never_reaches_a_removed_model(fake):
     catalog = [fake_entry("cloud-a", fake.url, "us"), fake_entry("eu-b", fake.url, "eu")]
     decision = decide(catalog, RouteRequest(sovereignty=frozenset({"us"})))
     with pytest.raises(ModelError) as err:
-        consume(LiteLLMRouterGateway(FAST).bind(decision))
+        consume(LiteLLMRouteBinder(FAST).bind(decision))
     assert err.value.message.startswith("cloud-a: ")
     assert fake.requests == ["cloud-a"]  # eu-b would have answered, but the route does not allow it
 

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from dos.adapters.models import catalog
-from dos.adapters.models.litellm_router import LiteLLMRouterGateway
+from dos.adapters.models.litellm_router import LiteLLMRouteBinder
 from dos.core.errors import NoRoute
 from dos.core.routing import ModelEntry, RouteRequest, decide
 from tests.fake_provider import FakeProvider
@@ -196,7 +196,7 @@ def test_the_adapter_refuses_a_local_entry_whose_requests_would_leave_the_machin
     decision = decide([claimed], RouteRequest(sovereignty=frozenset({"local"})))
     assert decision.names == ["ollama/x"]  # the policy alone trusts the entry's class
     with pytest.raises(NoRoute) as refused:
-        LiteLLMRouterGateway(FAST).bind(decision)
+        LiteLLMRouteBinder(FAST).bind(decision)
     assert "ollama/x" in refused.value.message and "192.0.2.1" in refused.value.message
     assert "OLLAMA_API_BASE" in refused.value.message and refused.value.exit_code == 9
     assert no_off_machine == []
@@ -210,7 +210,7 @@ def test_not_even_a_fallback_leaves_the_machine(monkeypatch, no_off_machine):
         decision = decide(chain, RouteRequest(sovereignty=frozenset({"local"}), prefer="best"))
         assert decision.names == ["head", "ollama/x"]
         with pytest.raises(NoRoute):
-            bound = LiteLLMRouterGateway(FAST).bind(decision)
+            bound = LiteLLMRouteBinder(FAST).bind(decision)
             list(bound.stream("head", MESSAGES, max_tokens=3, temperature=0))
         assert fake.requests == []  # refused before the first model was called, not when falling back
     assert no_off_machine == []
@@ -222,13 +222,13 @@ def test_the_adapter_refuses_a_route_decided_for_one_host_and_sent_to_another(mo
     assert (entry.sovereignty, entry.host) == ("local", "localhost")
     monkeypatch.setenv("OLLAMA_API_BASE", "http://198.51.100.7:11434")  # changed after the route was decided
     with pytest.raises(NoRoute) as refused:
-        LiteLLMRouterGateway(FAST).bind(decide([entry], RouteRequest()))
+        LiteLLMRouteBinder(FAST).bind(decide([entry], RouteRequest()))
     assert "198.51.100.7" in refused.value.message
 
 
 def test_the_api_base_checked_is_the_one_handed_to_litellm(monkeypatch):
     monkeypatch.setenv("OLLAMA_API_BASE", "http://127.0.0.1:11434")
     entry = catalog.adhoc("ollama/x", dict(os.environ))
-    bound = LiteLLMRouterGateway(FAST).bind(decide([entry], RouteRequest(sovereignty=frozenset({"local"}))))
+    bound = LiteLLMRouteBinder(FAST).bind(decide([entry], RouteRequest(sovereignty=frozenset({"local"}))))
     [deployment] = bound.deployments
     assert deployment["litellm_params"]["api_base"] == "http://127.0.0.1:11434"

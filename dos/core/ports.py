@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from dos.core.tools import ServerSpec, ServerTools, ToolResult
 
 
-class ModelGateway(Protocol):
+class ModelStream(Protocol):
     """Streams a chat completion from a named model."""
 
     def stream(

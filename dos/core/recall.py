@@ -58,11 +58,11 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-def recall(source: MemoryRecall, text: str, session_id: str, turn_id: str, budget: int = BUDGET_TOKENS) -> Recalled:
+def recall(memory: MemoryRecall, text: str, session_id: str, turn_id: str, budget: int = BUDGET_TOKENS) -> Recalled:
     """The context for a turn: this session's latest turns, then related events, as many as fit `budget`."""
     history: list[TurnSummary] = []
     used = 0
-    for turn in reversed(source.session_turns(session_id, HISTORY_TURNS, exclude_turn=turn_id)):
+    for turn in reversed(memory.session_turns(session_id, HISTORY_TURNS, exclude_turn=turn_id)):
         cost = estimate_tokens(turn.prompt) + estimate_tokens(turn.response or "")
         if used + cost > budget * HISTORY_SHARE:
             break
@@ -70,7 +70,7 @@ def recall(source: MemoryRecall, text: str, session_id: str, turn_id: str, budge
         used += cost
     seen = {t.turn_id for t in history}
     related: list[Event] = []
-    for event in source.related(text, RELATED_EVENTS, exclude_turn=turn_id):
+    for event in memory.related(text, RELATED_EVENTS, exclude_turn=turn_id):
         cost = estimate_tokens(_excerpt(event.text)) + 8  # the line's date and kind
         if event.turn_id in seen or not event.text.strip() or used + cost > budget:
             continue

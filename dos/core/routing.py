@@ -386,7 +386,7 @@ class ModelCatalog(Protocol):
 
 
 class BoundRoute(Protocol):
-    """A ModelGateway bound to one decision's chain, reporting its attempts afterwards."""
+    """A ModelStream bound to one decision's chain, reporting its attempts afterwards."""
 
     def stream(
         self, model: str, messages: list[dict[str, str]], *, max_tokens: int | None, temperature: float | None,
@@ -396,7 +396,9 @@ class BoundRoute(Protocol):
     def report(self) -> dict[str, Any]: ...
 
 
-class RouteGateway(Protocol):
+class RouteBinder(Protocol):
+    """Binds a route decision to a callable model (dos.adapters.models.litellm_router)."""
+
     def bind(self, decision: RouteDecision) -> BoundRoute: ...
 
 
@@ -527,12 +529,12 @@ class RoutedCall:
 
 
 class Routing:
-    """What a TurnRunner needs to route: plan a skill's route, bind it to the gateway."""
+    """What a TurnRunner needs to route: plan a skill's route, bind it to a callable model."""
 
-    def __init__(self, catalog: ModelCatalog, gateway: RouteGateway, clock: Clock,
+    def __init__(self, catalog: ModelCatalog, binder: RouteBinder, clock: Clock,
                  command_line: Mapping[str, Any] | None = None, notice: Callable[[str], None] = lambda _: None,
                  spending: Any = None):
-        self.catalog, self.gateway, self.clock = catalog, gateway, clock
+        self.catalog, self.binder, self.clock = catalog, binder, clock
         self.command_line = dict(command_line or {})
         self.notice = notice
         self.spending = spending  # dos.core.ledger.Spending: budgets narrow the chain (None: no ledger)
@@ -544,4 +546,4 @@ class Routing:
         guard = self.spending.guard(skill, request.client) if self.spending is not None else None
         if guard is not None:  # drop models whose worst case is over budget; BudgetExceeded if none is left
             decision = guard.fit_turn(decision, skill, request)
-        return RoutedCall(decision, self.gateway.bind(decision), self.clock, self.notice, guard)
+        return RoutedCall(decision, self.binder.bind(decision), self.clock, self.notice, guard)

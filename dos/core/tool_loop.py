@@ -18,7 +18,7 @@ from typing import Any
 from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
 from dos.core.errors import DosError
 from dos.core.hooks import HookSession, skill_pack
-from dos.core.ports import MemoryLog, ModelGateway, ToolHost
+from dos.core.ports import MemoryLog, ModelStream, ToolHost
 from dos.core.redact import redact, redact_data
 from dos.core.tools import (
     BUILTIN,
@@ -58,10 +58,10 @@ def tools_wanted(skill: Skill, request: TurnRequest) -> bool:
 class ToolLoop:
     """Tools for one turn. `prepare()` lists them (False: no tools, the turn streams as usual)."""
 
-    def __init__(self, gateway: Any, host: ToolHost, skill: Skill, request: TurnRequest, hooks: HookSession,
-                 memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None]):
-        self.gateway, self.host, self.skill, self.request, self.hooks = gateway, host, skill, request, hooks
-        self.memory, self.common, self.notify = memory, common, notify
+    def __init__(self, model_stream: ModelStream, host: ToolHost, skill: Skill, request: TurnRequest,
+                 hooks: HookSession, memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None]):
+        self.model_stream, self.host, self.skill, self.request = model_stream, host, skill, request
+        self.hooks, self.memory, self.common, self.notify = hooks, memory, common, notify
         self.servers: dict[str, ServerSpec] = {}
         self.tools: list[ToolSpec] = []
         self.allowed = tool_setting(skill.metadata.get("allowed-tools"))
@@ -100,11 +100,11 @@ class ToolLoop:
                max_tokens: int | None, temperature: float | None) -> Iterator[Chunk]:
         """The model's chunks, round after round, with usage and cost summed over the rounds."""
         try:
-            yield from self._rounds(self.gateway, model, messages, max_tokens=max_tokens, temperature=temperature)
+            yield from self._rounds(model, messages, max_tokens=max_tokens, temperature=temperature)
         finally:
             self.close()
 
-    def _rounds(self, gateway: ModelGateway, model: str, messages: list[dict[str, Any]], *,
+    def _rounds(self, model: str, messages: list[dict[str, Any]], *,
                 max_tokens: int | None, temperature: float | None) -> Iterator[Chunk]:
         messages = list(messages)
         choice = tool_choice_for(self.request.tool_choice)
@@ -117,7 +117,8 @@ class ToolLoop:
             calls: list[ToolCall] = []
             text: list[str] = []
             round_usage, round_cost = Usage(), 0.0
-            for chunk in gateway.stream(model, messages, max_tokens=max_tokens, temperature=temperature, **options):
+            for chunk in self.model_stream.stream(model, messages, max_tokens=max_tokens, temperature=temperature,
+                                                  **options):
                 calls += list(chunk.tool_calls)
                 text.append(chunk.text)
                 if chunk.usage:

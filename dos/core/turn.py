@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dos.core.domain import DEFAULT_MODEL, Event, Skill, TurnRequest, TurnResult, Usage
+from dos.core.domain import Event, Skill, TurnRequest, TurnResult, Usage
 from dos.core.errors import ModelError, UsageError
 from dos.core.hooks import NO_HOOKS, Hooks, skill_pack
 from dos.core.ids import new_id
-from dos.core.ports import Clock, MemoryLog, MemoryRecall, ModelGateway, SkillSource, ToolHost, TurnJournal
+from dos.core.ports import Clock, MemoryLog, MemoryRecall, SkillSource, ToolHost, TurnJournal
 from dos.core.recall import Recalled, recall
 from dos.core.redact import redact
 from dos.core.routing import Routing
@@ -34,24 +34,16 @@ def build_messages(skill: Skill, text: str, recalled: Recalled | None = None,
     return messages + recalled.messages + given
 
 
-def choose_model(request: TurnRequest, skill: Skill) -> str:
-    """Command line first, then the skill's `metadata.dos.model`, then the embedded default."""
-    return request.model or str(skill.dos.get("model") or DEFAULT_MODEL)
-
-
 class TurnRunner:
     """Runs one turn. The prompt is on record before any model call; the response, whole or
     partial, is on record before this returns or raises."""
 
-    def __init__(self, skills: SkillSource, gateway: ModelGateway | None, memory: MemoryLog | None, clock: Clock,
-                 router: Routing | None = None, hooks: Hooks | None = None, tools: ToolHost | None = None):
+    def __init__(self, skills: SkillSource, routing: Routing, memory: MemoryLog | None, clock: Clock,
+                 hooks: Hooks | None = None, tools: ToolHost | None = None):
         self.skills = skills
-        self.gateway = gateway
+        self.routing = routing  # plans each turn's route and binds it to a model (dos.core.routing)
         self.memory = memory
         self.clock = clock
-        self.router = router  # when set, models are routed (dos.core.routing); else `gateway` serves
-        if gateway is None and router is None:
-            raise ValueError("a TurnRunner needs a router or a gateway")
         self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
         self.tool_host = tools  # MCP tools (dos.core.tool_loop), listed only when the turn enables some
 
@@ -62,12 +54,12 @@ class TurnRunner:
         on_context: Callable[[Recalled], None] = lambda _: None,
         skill: Skill | None = None,
     ) -> TurnResult:
-        """`skill`: run under this skill instead of looking `request.skill` up (the gateway's bare models)."""
+        """`skill`: run under this skill instead of looking `request.skill` up (`dos serve`'s bare models)."""
         if not request.text.strip() and not request.conversation:
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
         skill = skill or self.skills.get(request.skill)
-        routed = self.router.plan(skill, request) if self.router else None  # NoRoute: before anything is written
-        model = routed.model if routed else choose_model(request, skill)
+        routed = self.routing.plan(skill, request)  # NoRoute: before anything is written
+        model = routed.model
         max_tokens = request.max_tokens or _int_or_none(skill.dos.get("max_tokens"))
         temperature = request.temperature if request.temperature is not None else _float_or_none(
             skill.dos.get("temperature")
@@ -76,8 +68,7 @@ class TurnRunner:
         session_id = request.session_id or turn_id
         memory = self.memory if request.log else None
         common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}
-        if routed:
-            routed.attach(session_id=session_id, turn_id=turn_id)  # its ledger entries name the turn
+        routed.attach(session_id=session_id, turn_id=turn_id)  # its ledger entries name the turn
         hooks = self.hooks.session(**common, pack=skill_pack(skill.source), memory=memory,
                                    resume=bool(request.session_id))
         hooks.start()
@@ -106,12 +97,12 @@ class TurnRunner:
         first_token: float | None = None
         saved_at: float | None = None
         try:
-            loop = (ToolLoop(routed or self.gateway, self.tool_host, skill, request, hooks, memory, common,
+            loop = (ToolLoop(routed, self.tool_host, skill, request, hooks, memory, common,
                              self.hooks.notify) if self.tool_host is not None and tools_wanted(skill, request)
                     and not request.options.get("tools") else None)  # the caller's own tools: it runs them
-            source = loop if loop and loop.prepare() else (routed or self.gateway)
-            options = {} if source is loop else dict(request.options)
-            for chunk in source.stream(  # type: ignore[union-attr]
+            stream = loop if loop and loop.prepare() else routed
+            options = {} if stream is loop else dict(request.options)
+            for chunk in stream.stream(
                 model, messages, max_tokens=max_tokens, temperature=temperature, **options
             ):
                 if chunk.text:
@@ -128,11 +119,10 @@ class TurnRunner:
                 finish = chunk.finish_reason or finish
                 served_by = chunk.model or served_by
         except BaseException as exc:  # interrupted or failed: keep what arrived, then re-raise
-            if memory and routed:
-                memory.append(routed.event(error=_describe(exc), **common))
             if memory:
-                reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
                 error = _describe(exc)
+                memory.append(routed.event(error=error, **common))
+                reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
                 memory.append(
                     Event(
                         kind="response",
@@ -148,10 +138,9 @@ class TurnRunner:
                 hooks.end()
             raise
         duration = self.clock.monotonic() - started
-        if memory and routed:
-            memory.append(routed.event(**common))
         text = "".join(parts)
         if memory:
+            memory.append(routed.event(**common))
             memory.append(
                 Event(
                     kind="response",

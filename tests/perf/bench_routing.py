@@ -65,7 +65,7 @@ def bench_decision(n: int, rounds: int) -> dict[str, float]:
 
 def bench_overhead(calls: int, max_tokens: int) -> dict[str, float]:
     from dos.adapters.models.catalog import EMBEDDED
-    from dos.adapters.models.litellm_router import LiteLLMRouterGateway, build_router
+    from dos.adapters.models.litellm_router import LiteLLMRouteBinder, build_router
     from dos.adapters.models.litellm_setup import litellm_module
     from dos.core.routing import RouteRequest
 
@@ -77,10 +77,10 @@ def bench_overhead(calls: int, max_tokens: int) -> dict[str, float]:
                        litellm.completion(model=EMBEDDED.name, messages=MESSAGES, **params) if p.choices)
 
     decision = decide([EMBEDDED], RouteRequest())
-    gateway = LiteLLMRouterGateway({"num_retries": 0})
+    binder = LiteLLMRouteBinder({"num_retries": 0})
 
     def routed() -> str:
-        bound = gateway.bind(decision)
+        bound = binder.bind(decision)
         return "".join(c.text for c in bound.stream(EMBEDDED.name, MESSAGES, max_tokens=max_tokens, temperature=0.0))
 
     assert bare() == routed()  # warm-up: model loaded, same answer both ways

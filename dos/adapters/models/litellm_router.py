@@ -133,7 +133,7 @@ def _price_cost(entry: ModelEntry | None, usage: Usage) -> float | None:
 
 
 class RoutedStream:
-    """One routed call: a ModelGateway whose `model` argument is the chain's head, plus the attempts report."""
+    """One routed call: a ModelStream whose `model` argument is the chain's head, plus the attempts report."""
 
     def __init__(self, decision: RouteDecision, settings: dict[str, Any], environ: Any = None):
         self.decision = decision
@@ -267,7 +267,7 @@ def _tool_calls(calls: dict[int, dict[str, str]]) -> tuple[Any, ...]:
                  if c["name"])
 
 
-class LiteLLMRouterGateway:
+class LiteLLMRouteBinder:
     """Binds a route decision to a LiteLLM Router. `settings`: models.yaml `router:` (retries, timeout, ...)."""
 
     def __init__(self, settings: dict[str, Any] | Callable[[], dict[str, Any]] | None = None, environ: Any = None):

@@ -56,11 +56,11 @@ class RouterTools:
 
     def test(self, name: str, max_tokens: int = 5) -> dict[str, Any]:
         """One tiny call to exactly this model (no fallback), not recorded in memory."""
-        from dos.adapters.models.litellm_router import LiteLLMRouterGateway
+        from dos.adapters.models.litellm_router import LiteLLMRouteBinder
 
         entry = next((e for e in self.catalog.entries() if e.name == name), None) or self.catalog.adhoc(name)
         decision = require(decide([entry], RouteRequest(pin=name)))
-        bound = LiteLLMRouterGateway(self.router_settings | {"num_retries": 0}).bind(decision)
+        bound = LiteLLMRouteBinder(self.router_settings | {"num_retries": 0}).bind(decision)
         started = time.monotonic()
         parts, usage = [], None
         for chunk in bound.stream(name, [{"role": "user", "content": "Say hello."}], max_tokens=max_tokens,

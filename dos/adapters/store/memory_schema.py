@@ -12,7 +12,6 @@ import sqlite3
 from collections.abc import Callable
 
 GENESIS = "0" * 64
-META_KINDS = ("correction", "retraction", "purge")
 CHAIN_FIELDS = ("id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "ref")
 COLUMNS = (*CHAIN_FIELDS[:8], "text", "data", "ref", "content_hash", "prev_hash", "hash")
 # What a ledger entry's hash covers (every column but seq and the two hashes), and the values the table gives a
