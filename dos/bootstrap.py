@@ -39,7 +39,8 @@ class Dos:
         cache = IndexCache(self.paths.state / "cache" / "skill-index.json")
         packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
         return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache,
-                            trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice)
+                            trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice,
+                            warn=_stderr_notice)
 
     def check_skills(self, paths: list[Path]) -> list[tuple[str, list[str], list[str]]]:
         """`dos skills validate` (dos.adapters.skills.skill_check): (what, errors, warnings) for each skill or pack
