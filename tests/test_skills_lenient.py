@@ -105,3 +105,16 @@ def test_dos_run_runs_the_template_skill_with_one_warning_line(dos, dos_home):
     warning = [line for line in r.err.splitlines() if "template-skill" in line]
     assert len(warning) == 1 and warning[0].startswith("dos: warning: ") and "loaded as 'template'" in warning[0]
     assert "Reply with OK." in json.dumps(server.bodies[0]["messages"])
+
+
+def test_a_pack_holding_them_installs_with_warnings(tmp_path):
+    from dos.adapters.skills.packs import PackStore, validate_pack
+    from tests.skillfiles import write_pack
+
+    pack = write_pack(tmp_path / "src", "anthropic-like", ())
+    write_bent(pack / "skills")
+    _, errors, warnings, bends = validate_pack(pack)
+    assert errors == [] and len(bends) == 2 and warnings == []
+    store = PackStore(tmp_path / "packs", tmp_path / "builtin", tmp_path / "packs.json")
+    installed, said = store.install(str(pack))
+    assert installed.name == "anthropic-like" and said == bends
