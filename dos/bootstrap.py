@@ -113,6 +113,14 @@ class Dos:
                           trust=self.trust)
 
     @cached_property
+    def permission_config(self) -> Any:
+        """Where tool permission rules are declared (dos.adapters.project.permissions): `load()` gives the
+        Permissions in force (dos.core.permissions) and the problems of their files."""
+        from dos.adapters.project.permissions import PermissionConfig
+
+        return PermissionConfig(self.paths.config, project_dir("settings").parent.parent, trust=self.trust)
+
+    @cached_property
     def trust(self) -> Any:
         """Which project folders' hooks, MCP servers and skills may be used (dos.adapters.project.trust), read at each
         check."""
