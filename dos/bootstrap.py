@@ -39,7 +39,8 @@ class Dos:
         cache = IndexCache(self.paths.state / "cache" / "skill-index.json")
         packs = PackStore(self.paths.user_packs, builtin_dir("packs"), self.paths.config / "packs.json", cache)
         return FolderSkills([("project", project_dir("skills")), ("user", self.paths.user_skills)], packs, cache,
-                            trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice)
+                            trust=self.trust, local_model=self._local_model, notice=self._say_trust_notice,
+                            warn=_stderr_notice)
 
     def check_skills(self, paths: list[Path]) -> list[tuple[str, list[str], list[str]]]:
         """`dos skills validate` (dos.adapters.skills.skill_check): (what, errors, warnings) for each skill or pack
@@ -110,6 +111,14 @@ class Dos:
         project = project_dir("hooks").parent.parent  # the folder DOS runs in (the client's, under the kernel)
         return HookConfig(self.paths.config, project, lambda: self.skills.packs.enabled(), builtin_dir("hooks"),
                           trust=self.trust)
+
+    @cached_property
+    def permission_config(self) -> Any:
+        """Where tool permission rules are declared (dos.adapters.project.permissions): `load()` gives the
+        Permissions in force (dos.core.permissions) and the problems of their files."""
+        from dos.adapters.project.permissions import PermissionConfig
+
+        return PermissionConfig(self.paths.config, project_dir("settings").parent.parent, trust=self.trust)
 
     @cached_property
     def trust(self) -> Any:

@@ -57,9 +57,10 @@ def test_disable_builtin_pack(dos):
 
 def test_invalid_pack_is_not_installed(dos, dos_home, tmp_path):
     src = write_pack(tmp_path / "src", "shaky", ("fine",))
-    write_skill(src / "skills", "Bad--Name", folder="oops")
+    (src / "skills" / "oops").mkdir()  # a skill that cannot be read (a bad name alone would load: test_skills_lenient)
+    (src / "skills" / "oops" / "SKILL.md").write_text("---\nname: [oops\n---\nbody\n")
     r = dos("packs", "install", str(src))
-    assert r.code == 5 and "not installed" in r.err and "SKILL.md:2:" in r.err
+    assert r.code == 5 and "not installed" in r.err and "SKILL.md:3: broken YAML" in r.err
     assert not (dos_home / "data" / "packs" / "shaky").exists()
 
 

@@ -22,15 +22,24 @@ PACK_FIELDS = frozenset({"name", "version", "description", "skills", "hooks", "m
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding about a file: `line` is 1-based (0 when the file as a whole is at fault)."""
+    """One finding about a file: `line` is 1-based (0 when the file as a whole is at fault). An error that `loads`
+    breaks the spec in a way a host can still make sense of, as Claude Code does (an over-long description, a name
+    that is not the folder's): `dos skills validate` reports it as an error, yet the skill loads under its folder
+    name with a warning."""
 
     line: int
     message: str
     severity: str = "error"  # or "warning"
+    loads: bool = False
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    @property
+    def unusable(self) -> bool:
+        """An error the skill cannot be used with."""
+        return self.is_error and not self.loads
 
 
 @dataclass(frozen=True)
@@ -92,35 +101,43 @@ def slug(text: str) -> str:
 
 def check_frontmatter(meta: Mapping[str, Any], folder: str, lines: Mapping[str, int] | None = None) -> list[Problem]:
     """Every way `meta` departs from the Agent Skills spec. Bends seen in real skills (unknown fields, a
-    name differing from the folder only in case) are warnings; the rest are errors. `lines` maps dotted key
-    paths (`metadata.dos.temperature`) to file lines; a problem gets the line of the nearest key it has."""
+    name differing from the folder only in case) are warnings. The other departures from the spec's own fields are
+    errors that still load (`Problem.loads`), as Claude Code loads them: the skill runs under its folder name
+    (`run_name`), with its body's first paragraph if it has no description. Only a bad `metadata.dos` setting, which
+    DOS could not apply, makes it unusable (and a file that cannot be read at all, which never gets here). `lines`
+    maps dotted key paths (`metadata.dos.temperature`) to file lines; a problem gets the line of the nearest key."""
     at = lambda key: line_of(lines, key, 2)  # noqa: E731
     out: list[Problem] = []
+    named = not name_problems(folder.lower())  # the folder's name can stand in for a bad or different `name`
     name = meta.get("name")
     for message in name_problems(name):
         uppercase_only = isinstance(name, str) and not name_problems(name.lower())
-        out.append(Problem(at("name"), message, "warning" if uppercase_only else "error"))
+        out.append(Problem(at("name"), message, "warning" if uppercase_only else "error", loads=named))
     if isinstance(name, str) and name and name != folder:
         severity = "warning" if name.lower() == folder.lower() else "error"
-        out.append(Problem(at("name"), f"'name' {name[:NAME_MAX]!r} must equal the folder name {folder!r}", severity))
+        out.append(Problem(at("name"), f"'name' {name[:NAME_MAX]!r} must equal the folder name {folder!r}", severity,
+                           loads=named))
     description = meta.get("description")
     if not isinstance(description, str) or not description.strip():
-        out.append(Problem(at("description"), "'description' must be a non-empty string"))
+        out.append(Problem(at("description"), "'description' must be a non-empty string", loads=True))
     elif len(description) > DESCRIPTION_MAX:
-        out.append(Problem(at("description"), f"'description' is {len(description)} characters; the limit is {DESCRIPTION_MAX}"))
+        out.append(Problem(at("description"), f"'description' is {len(description)} characters; the limit is "
+                                              f"{DESCRIPTION_MAX}", loads=True))
     compatibility = meta.get("compatibility")
     if compatibility is not None and (not isinstance(compatibility, str) or not 1 <= len(compatibility) <= COMPATIBILITY_MAX):
-        out.append(Problem(at("compatibility"), f"'compatibility' must be a string of 1-{COMPATIBILITY_MAX} characters"))
+        out.append(Problem(at("compatibility"), f"'compatibility' must be a string of 1-{COMPATIBILITY_MAX} characters",
+                           loads=True))
     if "license" in meta and not isinstance(meta["license"], str):
         out.append(Problem(at("license"), "'license' must be a string", "warning"))
     tools = meta.get("allowed-tools")
     if tools is not None and not isinstance(tools, str):
         ok_list = isinstance(tools, list) and all(isinstance(t, str) for t in tools)
-        out.append(Problem(at("allowed-tools"), "'allowed-tools' should be a space-delimited string", "warning" if ok_list else "error"))
+        out.append(Problem(at("allowed-tools"), "'allowed-tools' should be a space-delimited string",
+                           "warning" if ok_list else "error", loads=True))  # unreadable: it pre-approves nothing
     metadata = meta.get("metadata")
     if metadata is not None:
         if not isinstance(metadata, Mapping):
-            out.append(Problem(at("metadata"), "'metadata' must be a mapping of keys to values"))
+            out.append(Problem(at("metadata"), "'metadata' must be a mapping of keys to values", loads=True))
         else:
             out += [Problem(at(f"metadata.dos.{key}" if key else "metadata.dos"), m, s)
                     for key, m, s in dos_settings_problems(metadata.get("dos"))]
@@ -128,6 +145,25 @@ def check_frontmatter(meta: Mapping[str, Any], folder: str, lines: Mapping[str, 
         if key not in SPEC_FIELDS:
             out.append(Problem(at(str(key)), f"unknown field {str(key)[:40]!r} (not in the Agent Skills spec)", "warning"))
     return out
+
+
+def run_name(meta: Mapping[str, Any], folder: str) -> str:
+    """The name a skill folder runs under: its `name` when that is the folder's name in any case, else the folder's
+    (lowercased), as Claude Code names a skill after its folder."""
+    name = meta.get("name")
+    if isinstance(name, str) and name.lower() == folder.lower() and not name_problems(name.lower()):
+        return name.lower()
+    return folder.lower() if not name_problems(folder.lower()) else folder
+
+
+def first_paragraph(body: str, limit: int = DESCRIPTION_MAX) -> str:
+    """A skill's description when its frontmatter has none: the first paragraph of its body that is not a heading,
+    on one line (Claude Code's fallback)."""
+    for block in body.split("\n\n"):
+        text = " ".join(line.strip() for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+        if text:
+            return text[:limit]
+    return ""
 
 
 def line_of(lines: Mapping[str, int] | None, path: str, default: int = 1) -> int:

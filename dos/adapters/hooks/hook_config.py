@@ -124,11 +124,10 @@ class HookConfig(DeclaredIn):
         return specs + s, problems + p
 
     def _claude_file(self, path: Path) -> tuple[list[HookSpec], list[str]]:
-        try:
-            data, lines = load_json_file(path)
-        except InvalidSkill as exc:
-            return [], [f"{exc.message}; its hooks are skipped"]
-        if not isinstance(data, dict) or data.get("hooks") is None:
+        data, lines, problem = claude_settings(path)
+        if problem:
+            return [], [f"{problem}; its hooks are skipped"]
+        if data is None or data.get("hooks") is None:
             return [], []
         if data.get("disableAllHooks") is True:
             return [], []
@@ -191,6 +190,17 @@ class HookConfig(DeclaredIn):
                 options=tuple(sorted(opts.items())), name=f"builtin:{name}",
             ))
         return specs, problems
+
+
+def claude_settings(path: Path) -> tuple[dict[str, Any] | None, dict[str, int], str | None]:
+    """A settings file in Claude Code's shape (`./.claude/settings.json`, and DOS's own files of that shape, which
+    declare permissions): (its mapping, the line of each key by dotted path, None); (None, {}, None) when it is JSON
+    but not an object; (None, {}, the problem) when it cannot be read or is not JSON."""
+    try:
+        data, lines = load_json_file(path)
+    except InvalidSkill as exc:
+        return None, {}, exc.message
+    return (data, lines, None) if isinstance(data, dict) else (None, {}, None)
 
 
 def builtin_catalog(builtin_dir: Path | None) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from dos.adapters.files.index_cache import IndexCache
 from dos.adapters.files.yaml_text import Document, load_yaml_file, parse_frontmatter, read_text
@@ -18,9 +18,11 @@ from dos.core.skill_rules import (
     Pack,
     check_frontmatter,
     dos_settings_problems,
+    first_paragraph,
     line_of,
     near_names,
     off_machine,
+    run_name,
     slug,
     split_address,
 )
@@ -48,29 +50,48 @@ class Entry:
     description: str
     path: Path
     source: Source
-    errors: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # why it cannot be used
+    warnings: tuple[str, ...] = ()  # the bends first, then the spec's warnings
     shadowed_by: str | None = None
     untrusted: str | None = None  # a project skill that needs `dos trust` and lacks it: why it needs it
+    bends: tuple[str, ...] = ()  # errors against the spec it loads despite: `dos skills validate` counts them
 
     def info(self) -> SkillInfo:
         error = f"not trusted: {self.untrusted}" if self.untrusted else self.errors[0] if self.errors else None
         return SkillInfo(self.name, self.description, str(self.path), self.source.label, error, self.shadowed_by)
 
 
-def read_skill(path: Path, kind: str = "skill") -> tuple[Document, list[str], list[str]]:
-    """Parse one skill file: (document, errors, warnings), each problem as `file:line: message`."""
+class SkillFile(NamedTuple):
+    """One skill file read: its document and its problems as `file:line: message`. `errors` make it unusable;
+    `bends` break the spec, yet it loads (skill_rules.Problem.loads); `dos skills validate` reports both as errors."""
+
+    doc: Document
+    errors: list[str]
+    warnings: list[str]
+    bends: list[str]
+
+
+def read_skill(path: Path, kind: str = "skill") -> SkillFile:
+    """Parse one skill file; InvalidSkill (file and line) if it cannot be read: no frontmatter, broken YAML."""
     text = read_text(path)
     if kind == "command":
         return read_command(path, text)
     doc = parse_frontmatter(text, str(path))
     problems = check_frontmatter(doc.data, path.parent.name, doc.lines)
-    errors = [f"{path}:{p.line}: {p.message}" for p in problems if p.is_error]
-    warnings = [f"{path}:{p.line}: {p.message}" for p in problems if not p.is_error]
-    return doc, errors, warnings
+    said = lambda ps: [f"{path}:{p.line}: {p.message}" for p in ps]  # noqa: E731
+    return SkillFile(doc, said(p for p in problems if p.unusable), said(p for p in problems if not p.is_error),
+                     said(p for p in problems if p.is_error and p.loads))
 
 
-def read_command(path: Path, text: str) -> tuple[Document, list[str], list[str]]:
+def description_of(doc: Document) -> str:
+    """A skill's description on one line: its own, else its body's first paragraph (as Claude Code falls back)."""
+    description = doc.data.get("description")
+    if not isinstance(description, str) or not description.strip():
+        description = first_paragraph(doc.body)
+    return printable(" ".join(description.split()))
+
+
+def read_command(path: Path, text: str) -> SkillFile:
     """A Claude Code command: optional frontmatter (description, model, ...), a prompt body using
     $ARGUMENTS. It becomes a skill named after the file; the user's text is the user message."""
     doc = parse_frontmatter(text, str(path)) if text.startswith("---") else Document({}, {}, text, 1)
@@ -82,7 +103,7 @@ def read_command(path: Path, text: str) -> tuple[Document, list[str], list[str]]
     data: dict[str, Any] = {"name": slug(path.stem), "description": description}
     if isinstance(doc.data.get("model"), str):
         data["metadata"] = {"dos": {"model": doc.data["model"]}}
-    return Document(data, doc.lines, body, doc.body_line), [], []
+    return SkillFile(Document(data, doc.lines, body, doc.body_line), [], [], [])
 
 
 def _where_set(skill_path: Path, doc: Document, pack: Pack | None, key: str) -> str:
@@ -109,15 +130,16 @@ def _record(kind: str, settings: bool = False):
     a project's skills, never cached: it may hold any YAML value)."""
     def build(path: Path) -> dict[str, Any]:
         try:
-            doc, errors, warnings = read_skill(path, kind)
+            doc, errors, warnings, bends = read_skill(path, kind)
         except InvalidSkill as exc:
-            return {"name": None, "description": "", "errors": [printable(exc.message)], "warnings": []}
-        name, description = doc.data.get("name"), doc.data.get("description")
+            return {"name": None, "description": "", "errors": [printable(exc.message)], "warnings": [], "bends": []}
+        name = doc.data.get("name") if kind == "command" else run_name(doc.data, path.parent.name)
         record = {
-            "name": name.lower() if isinstance(name, str) and not errors else None,
-            "description": printable(" ".join(description.split())) if isinstance(description, str) else "",
+            "name": name if isinstance(name, str) and not errors else None,
+            "description": description_of(doc),
             "errors": [printable(e) for e in errors],
-            "warnings": [printable(w) for w in warnings],
+            "warnings": [printable(w) for w in bends + warnings],
+            "bends": [printable(b) for b in bends],
         }
         if settings:
             metadata = doc.data.get("metadata")
@@ -169,7 +191,7 @@ class FolderSkills:
 
     def __init__(self, roots: list[tuple[str, Path]], packs: EnabledPacks | None = None, cache: IndexCache | None = None,
                  trust: Any = None, local_model: Callable[[str], bool] = lambda _: False,
-                 notice: Callable[[], None] = lambda: None):
+                 notice: Callable[[], None] = lambda: None, warn: Callable[[str], None] = lambda _: None):
         self.roots = roots
         self.packs: Any = packs  # the PackStore: commands also list, find and change packs through it
         self.cache = cache or IndexCache(None)
@@ -179,6 +201,8 @@ class FolderSkills:
         self.trust = trust
         self.local_model = local_model
         self.notice = notice  # says, once per command, that the folder holds untrusted files (a name was passed over)
+        self.warn = warn  # says, once per skill, that a skill runs despite breaking the spec (one line)
+        self._warned: set[Path] = set()
 
     def sources(self) -> list[Source]:
         out = [Source(label, folder) for label, folder in self.roots]
@@ -206,7 +230,7 @@ class FolderSkills:
             shadowed_by = winner.get(name)
             out.append(Entry(name, r.get("description", ""), path, source, tuple(r.get("errors", ())),
                              tuple(r.get("warnings", ())), None if shadowed_by == str(path) else shadowed_by,
-                             untrusted.get(path)))
+                             untrusted.get(path), tuple(r.get("bends", ()))))
         return out
 
     def _read(self, sources: list[Source]) -> list[tuple[Source, Path, dict[str, Any]]]:
@@ -276,10 +300,16 @@ class FolderSkills:
     def get(self, name: str, review: bool = False) -> Skill:
         """The skill `name` resolves to, ready to run; `review` (`dos skills show`): an untrusted one too."""
         entry = self.find(name)
-        doc, errors, _ = read_skill(entry.path, entry.source.kind)
+        doc, errors, _, bends = read_skill(entry.path, entry.source.kind)
         if errors:
             raise InvalidSkill(f"{printable(errors[0])} (run `dos skills validate {entry.path.parent}`)")
-        metadata = dict(doc.data.get("metadata") or {})
+        if bends and not review and entry.path not in self._warned:  # `dos skills show` lists them itself
+            self._warned.add(entry.path)
+            more = f"and {len(bends) - 1} more: " if len(bends) > 1 else ""
+            self.warn(f"warning: {printable(bends[0])}; loaded as '{entry.name}' ({more}dos skills validate "
+                      f"{entry.path.parent})")
+        found = doc.data.get("metadata")
+        metadata = dict(found) if isinstance(found, dict) else {}
         pack = entry.source.pack
         own = metadata.get("dos") if isinstance(metadata.get("dos"), dict) else {}
         metadata["dos"] = (pack.defaults() if pack else {}) | own
@@ -300,8 +330,7 @@ class FolderSkills:
             body = body.rstrip() + "\n\nFiles this skill can use (ask for one by path when needed):\n" + "\n".join(
                 f"- {f}" for f in files
             )
-        return Skill(entry.name, printable(str(doc.data.get("description", "")).strip()), body, str(entry.path),
-                     entry.source.label, metadata)
+        return Skill(entry.name, description_of(doc), body, str(entry.path), entry.source.label, metadata)
 
 
 def _name(source: Source, path: Path, record: dict[str, Any]) -> str:

@@ -107,22 +107,25 @@ def check_tree(folder: Path) -> None:
                 raise InvalidSkill(f"{p}: symlink points outside the pack folder")
 
 
-def validate_pack(folder: Path) -> tuple[Pack, list[str], list[str]]:
-    """Everything wrong with a pack folder: (pack, errors, warnings). Broken manifest → InvalidSkill."""
+def validate_pack(folder: Path) -> tuple[Pack, list[str], list[str], list[str]]:
+    """Everything wrong with a pack folder: (pack, errors, warnings, bends), bends being its skills' departures from
+    the spec they load despite (fs_skills.SkillFile). Broken manifest → InvalidSkill."""
     pack, warnings = read_pack(folder)
     check_tree(folder)
     errors: list[str] = []
+    bends: list[str] = []
     sources = [Source(pack.source, folder / d, "skill", pack) for d in pack.skill_dirs]
     sources += [Source(pack.source, folder / d, "command", pack) for d in pack.command_dirs]
     for source in sources:
         for path in skill_files(source):
             try:
-                _, errs, warns = read_skill(path, source.kind)
+                _, errs, warns, bent = read_skill(path, source.kind)
             except InvalidSkill as exc:
-                errs, warns = [exc.message], []
+                errs, warns, bent = [exc.message], [], []
             errors += errs
             warnings += warns
-    return pack, errors, warnings
+            bends += bent
+    return pack, errors, warnings, bends
 
 
 class PackStore:
@@ -190,7 +193,8 @@ class PackStore:
             folder = _fetch(source, Path(tmp)) if source.startswith(GIT_PREFIXES) else Path(source).expanduser()
             if not folder.is_dir():
                 raise UsageError(f"{source}: no such folder")
-            pack, errors, warnings = validate_pack(folder)
+            pack, errors, warnings, bends = validate_pack(folder)  # a skill that loads despite bends installs
+            warnings = bends + warnings
             if errors:
                 raise InvalidSkill(f"pack '{pack.name}' not installed: {errors[0]}" + (
                     f" (and {len(errors) - 1} more problems; see `dos skills validate {folder}`)" if len(errors) > 1 else ""))
