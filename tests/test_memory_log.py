@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dos.adapters.store.memory_io import MemoryTools
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event
 from dos.core.errors import UnknownEvent, UsageError
@@ -39,11 +40,11 @@ def test_update_and_delete_are_refused_by_the_database(memory):
 
 def test_editing_behind_the_triggers_back_is_caught_by_verify(memory):
     events = [note(memory, f"note {i}") for i in range(3)]
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None
     db = raw(memory)
     db.execute("DROP TRIGGER events_no_update")
     db.execute("UPDATE events SET text = 'forged' WHERE id = ?", (events[1].id,))
-    report = SqliteMemory(memory.path).verify()
+    report = MemoryTools(SqliteMemory(memory.path)).verify()
     assert report.event_id == events[1].id and "altered" in report.problem
 
 
@@ -52,7 +53,7 @@ def test_a_removed_event_is_named_by_verify(memory):
     db = raw(memory)
     db.execute("DROP TRIGGER events_no_delete")
     db.execute("DELETE FROM events WHERE id = ?", (events[1].id,))
-    report = SqliteMemory(memory.path).verify()
+    report = MemoryTools(SqliteMemory(memory.path)).verify()
     assert report.event_id == events[2].id and "removed" in report.problem
 
 
@@ -78,7 +79,7 @@ def test_purge_blanks_row_and_index_and_verify_still_passes(memory):
     assert row["text"] == "" and row["data"] == "{}"
     assert memory.search('"hunter2"') == []
     assert memory.db.execute("SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'hunter2'").fetchone()[0] == 0
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None
     with pytest.raises(UsageError, match="already purged"):
         memory.purge(secret.id)
 
@@ -184,7 +185,7 @@ def test_purging_the_latest_correction_falls_back_to_the_one_before(memory):
     memory.purge(wrong.id)
     assert [(e.id, e.text) for e in memory.search('"meeting"')] == [(original.id, "the meeting is on tuesday")]
     assert memory.current(original.id)["text"] == "the meeting is on tuesday"
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None
 
 
 def test_cli_raw_fts_queries_and_their_errors(dos):

@@ -182,7 +182,7 @@ def purge(ident: str = typer.Argument(..., metavar="ID"),
 def verify(json_out: bool = JSON) -> None:
     """Walk the hash chains of events and ledger; name the first entry altered or removed (exit 7).
     Example: dos memory verify"""
-    report = build().memory.verify()
+    report = build().memory_tools.verify()
     if report.warning:
         typer.echo(f"dos: warning: {report.warning}", err=True)
     if json_out:
@@ -203,13 +203,13 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
 ) -> None:
     """Export the whole log.  Example: dos memory export -o memory.jsonl"""
-    memory = build().memory
+    tools = build().memory_tools
     if output is None:
-        memory.export(sys.stdout, fmt)
+        tools.export(sys.stdout, fmt)
         return
     try:
         with output.open("w", encoding="utf-8") as out:
-            count = memory.export(out, fmt)
+            count = tools.export(out, fmt)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     typer.echo(f"exported {count} {'events' if fmt == 'jsonl' else 'entries'} to {output}", err=True)
@@ -224,26 +224,26 @@ def import_(
     """Import a DOS export or Simon Willison's `llm` logs.db, all or nothing.
     Example: dos memory import ~/.config/io.datasette.llm/logs.db"""
     with progress(f"importing {path}"):
-        result = build().memory.import_file(sys.stdin if str(path) == "-" else path, fmt)
+        result = build().memory_tools.import_file(sys.stdin if str(path) == "-" else path, fmt)
     if json_out:
-        print_json(result)
+        print_json(asdict(result))
     else:
-        typer.echo(f"imported {result['added']} ({result['mode']}), skipped {result['skipped']} already present")
+        typer.echo(f"imported {result.added} ({result.mode}), skipped {result.skipped} already present")
 
 
 @app.command("stats")
 def stats(json_out: bool = JSON) -> None:
     """Counts by kind, file size, first and last event.  Example: dos memory stats"""
-    info = build().memory.stats()
+    info = build().memory_tools.stats()
     if json_out:
-        print_json(info)
+        print_json(asdict(info))
         return
-    typer.echo(f"database   {info['path']} ({info['file_bytes'] / 1e6:.1f} MB)")
-    typer.echo(f"events     {info['events']}")
-    for kind, count in info["by_kind"].items():
+    typer.echo(f"database   {info.path} ({info.file_bytes / 1e6:.1f} MB)")
+    typer.echo(f"events     {info.events}")
+    for kind, count in info.by_kind.items():
         typer.echo(f"  {kind:12}{count}")
-    for key in ("first", "last"):
-        if info[key]:
-            typer.echo(f"{key:11}{info[key]['ts']}  {info[key]['id']}")
-    if info["in_flight"]:
-        typer.echo(f"in flight  {info['in_flight']} turn(s) streaming now")
+    for key, stamp in (("first", info.first), ("last", info.last)):
+        if stamp:
+            typer.echo(f"{key:11}{stamp.ts}  {stamp.id}")
+    if info.in_flight:
+        typer.echo(f"in flight  {info.in_flight} turn(s) streaming now")

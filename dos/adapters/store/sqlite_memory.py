@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
 
 from dos.adapters.files.processes import alive
 from dos.adapters.files.private import create_private, private_dir
@@ -365,31 +364,6 @@ class SqliteMemory:
             row = self.insert(db, self.tip(db), fields_of(tombstone))
             db.execute("UPDATE events SET text = '', data = '{}' WHERE seq = ?", (target["seq"],))
         return _event(row)
-
-    # -- whole-log operations (dos/adapters/store/memory_io.py, llm_import.py) --------------------------------
-
-    def verify(self) -> Any:
-        from dos.adapters.store.memory_io import verify
-
-        return verify(self)
-
-    def stats(self) -> dict[str, Any]:
-        from dos.adapters.store.memory_io import stats
-
-        return stats(self)
-
-    def export(self, out: IO[str], fmt: str = "jsonl") -> int:
-        from dos.adapters.store.memory_io import EXPORTERS
-
-        if fmt not in EXPORTERS:
-            raise UsageError(f"unknown export format {fmt!r}: use {' or '.join(EXPORTERS)}")
-        return EXPORTERS[fmt](self, out)
-
-    def import_file(self, source: Path | IO[str], fmt: str = "auto") -> dict[str, Any]:
-        """Imports DOS JSONL (a path or a stream) or an `llm` logs.db; all or nothing."""
-        from dos.adapters.store.memory_io import import_file
-
-        return import_file(self, source, fmt)
 
     def file_size(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
