@@ -16,7 +16,7 @@ from dos.bootstrap import build
 from dos.cli.memory_fast import excerpt as _excerpt
 from dos.cli.memory_fast import plain_events, plain_turns, status, words_match
 from dos.cli.output import console, on_terminal, print_json, progress
-from dos.core.domain import Event
+from dos.core.domain import Event, EventRecord
 from dos.core.errors import UsageError, VerifyFailed
 from dos.core.ids import new_id
 
@@ -74,11 +74,10 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a 
          json_out: bool = JSON) -> None:
     """Show one event in full, with its corrections, retractions and purge.  Example: dos memory show 01J9Z"""
     memory = build().memory
-    row = memory.get(ident)
-    record = {k: row[k] for k in row.keys()} | {"data": json.loads(row["data"])}
-    refs = [{k: r[k] for k in ("id", "ts", "kind", "text")} | _reason(r["data"]) for r in memory.references(row["id"])]
-    current = memory.current(row["id"])
-    record |= {"references": refs, "current_text": current["text"] if current else None}
+    event = memory.get(ident)
+    refs = [{"id": r.id, "ts": r.ts, "kind": r.kind, "text": r.text} | _reason(r) for r in memory.references(event.id)]
+    current = memory.current_text(event.id)
+    record = asdict(event) | {"references": refs, "current_text": current}
     if json_out:
         print_json(record)
         return
@@ -92,13 +91,13 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a 
         typer.echo(f"{ref['kind'] + ':':12}{ref['id']}  {ref['ts']}  {_excerpt(ref['text'], 80) or why}")
     typer.echo("")
     typer.echo(record["text"] if record["text"] else "(no text)")
-    if current and current["text"] != record["text"]:
-        typer.echo(f"\ncurrent text (latest correction):\n{current['text']}")
+    if current and current != record["text"]:
+        typer.echo(f"\ncurrent text (latest correction):\n{current}")
 
 
-def _reason(data: str) -> dict[str, str]:
+def _reason(reference: EventRecord) -> dict[str, str]:
     """A retraction's or purge's reason, if it gave one."""
-    reason = json.loads(data or "{}").get("reason")
+    reason = reference.data.get("reason")
     return {"reason": reason} if reason else {}
 
 
@@ -169,7 +168,7 @@ def purge(ident: str = typer.Argument(..., metavar="ID"),
     """Erase an event's text and data for good, leaving an audited tombstone; `verify` still passes.
     Example: dos memory purge 01J9Z --reason 'pasted a password'"""
     memory = build().memory
-    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase the text of event {memory.get(ident)['id']}?"):
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase the text of event {memory.get(ident).id}?"):
         raise typer.Abort()
     tombstone = memory.purge(ident, reason)
     if json_out:

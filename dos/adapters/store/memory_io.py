@@ -143,9 +143,8 @@ def _against_anchor(memory: SqliteMemory, what: str, tip: tuple[int, str], ancho
 def export_jsonl(memory: SqliteMemory, out: IO[str]) -> int:
     """Every event, in chain order, one JSON object a line, hashes included: a lossless copy."""
     count = 0
-    for row in memory.rows():
-        record = {k: row[k] for k in (*FIELDS, *HASHES)}
-        record["data"] = json.loads(row["data"])
+    for event in memory.records():
+        record = {k: getattr(event, k) for k in (*FIELDS, *HASHES)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
