@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dos.adapters.files.config_file import ConfigFile
 from dos.adapters.files.paths import Paths, builtin_dir, project_dir, resolve_paths
@@ -14,6 +14,9 @@ from dos.adapters.files.private import secure_home
 from dos.adapters.skills.fs_skills import FolderSkills
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.turn import TurnRunner
+
+if TYPE_CHECKING:
+    from dos.adapters.store.memory_io import MemoryTools
 
 
 class SystemClock:
@@ -86,6 +89,13 @@ class Dos:
     @cached_property
     def memory(self) -> SqliteMemory:
         return SqliteMemory(self.paths.memory_db)
+
+    @cached_property
+    def memory_tools(self) -> MemoryTools:
+        """`dos memory verify | stats | export | import` on the memory database (dos.adapters.store.memory_io)."""
+        from dos.adapters.store.memory_io import MemoryTools  # here, not at the top: only these commands need it
+
+        return MemoryTools(self.memory)
 
     @cached_property
     def hooks(self) -> Any:

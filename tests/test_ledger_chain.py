@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from dos.adapters.store.memory_io import verify
+from dos.adapters.store.memory_io import MemoryTools
 from dos.adapters.store.memory_schema import MIGRATIONS
 from dos.adapters.store.sqlite_ledger import SqliteLedger
 from dos.adapters.store.sqlite_memory import SqliteMemory
@@ -83,10 +83,11 @@ def test_a_database_of_the_previous_schema_upgrades_with_every_entry_kept(tmp_pa
     after = memory.db.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
     assert [tuple(r)[:len(before[0])] for r in after] == before  # every entry, every column, as it was
     assert ledger.balance() == 5_000_000 - 123_456 - 1
-    report = verify(memory)
+    report = MemoryTools(memory).verify()
     assert report.problem is None and report.ledger == 4
     ledger.grant(1_000_000, key="g2")  # the chain goes on from the upgraded entries
-    assert verify(memory).problem is None and verify(memory).ledger == 5
+    report = MemoryTools(memory).verify()
+    assert report.problem is None and report.ledger == 5
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         memory.db.execute("UPDATE ledger SET amount = 1 WHERE id = '01A'")
 
@@ -105,7 +106,7 @@ def test_a_database_that_went_back_to_the_previous_dos_and_returns_opens_and_ver
 
     memory = SqliteMemory(path)
     assert SqliteLedger(memory).balance() == 3_000_000
-    report = verify(memory)
+    report = MemoryTools(memory).verify()
     assert report.problem is None and report.ledger == 2, report.problem
 
 

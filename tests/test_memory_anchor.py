@@ -76,13 +76,13 @@ def test_a_missing_anchor_is_a_warning_not_a_pass(dos, dos_home, three_notes):
 
 
 def test_a_missing_anchor_is_a_doctor_warning(dos_home, three_notes):
-    from dos.adapters.store.memory_io import verify
+    from dos.adapters.store.memory_io import MemoryTools
     from dos.adapters.store.sqlite_memory import SqliteMemory
 
     memory = SqliteMemory(dos_home / "data" / "memory.db")
-    assert verify(memory).warning is None
+    assert MemoryTools(memory).verify().warning is None
     (dos_home / "data" / "memory.db.anchor").unlink()
-    assert "is missing" in verify(memory).warning
+    assert "is missing" in MemoryTools(memory).verify().warning
 
 
 def test_a_log_of_ledger_entries_alone_is_anchored_and_verifies_with_no_warning(dos):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dos.adapters.store.memory_io import MemoryTools
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from tests.conftest import REPO
 
@@ -56,7 +57,7 @@ def test_a_turn_killed_mid_stream_keeps_prompt_and_partial_answer(tmp_path: Path
     assert turn.response.startswith("word0 word1 ") and not turn.complete and turn.error == "crashed"
     assert len(turn.response.split()) >= 10  # saved every 200 ms: at most that much is lost
     assert memory.db.execute("SELECT COUNT(*) FROM inflight").fetchone()[0] == 0
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None
     assert len(SqliteMemory(db).recent_turns(5)) == 1  # recovered once, not on every open
 
 
@@ -66,9 +67,9 @@ def test_a_live_turn_is_not_taken_for_a_crashed_one(tmp_path: Path):
     writer = SqliteMemory(tmp_path / "memory.db")
     writer.progress(Event("response", "half an answer", "s", "t", "model"))
     reader = SqliteMemory(tmp_path / "memory.db")
-    assert reader.recent_turns(5) == [] and reader.stats()["in_flight"] == 1
+    assert reader.recent_turns(5) == [] and MemoryTools(reader).stats().in_flight == 1
     writer.append(Event("response", "the whole answer", "s", "t", "model", data={"complete": True}))
-    assert reader.stats()["in_flight"] == 0
+    assert MemoryTools(reader).stats().in_flight == 0
 
 
 @pytest.mark.model
@@ -96,4 +97,4 @@ def test_kill_9_of_dos_run_while_it_streams(dos_home: Path, tmp_path: Path):
     assert turn.prompt.startswith("Paragraph 0:")
     assert turn.response and not turn.complete and turn.error == "crashed"
     assert seen.decode(errors="ignore").split()[0] in turn.response
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None

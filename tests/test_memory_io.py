@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from dos.adapters.store.memory_io import MemoryTools
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event
 from dos.core.errors import UsageError
+from dos.core.memory_records import ImportResult
 
 
 def filled(path: Path) -> SqliteMemory:
@@ -28,15 +30,15 @@ def filled(path: Path) -> SqliteMemory:
 
 def export(memory: SqliteMemory, fmt: str = "jsonl") -> str:
     out = io.StringIO()
-    memory.export(out, fmt)
+    MemoryTools(memory).export(out, fmt)
     return out.getvalue()
 
 
 def test_export_then_import_into_a_fresh_log_is_lossless_and_verifies(tmp_path):
     text = export(filled(tmp_path / "a.db"))
     fresh = SqliteMemory(tmp_path / "b.db")
-    assert fresh.import_file(io.StringIO(text))["mode"] == "restore"
-    assert fresh.verify().problem is None
+    assert MemoryTools(fresh).import_file(io.StringIO(text)).mode == "restore"
+    assert MemoryTools(fresh).verify().problem is None
     assert export(fresh) == text  # same ids, times, hashes, byte for byte
     assert [e.text for e in fresh.search('"opens"', kinds=("prompt",))] == ["Summarize: opens at 10"]
 
@@ -45,10 +47,11 @@ def test_import_into_a_used_log_merges_skips_duplicates_and_verifies(tmp_path):
     text = export(filled(tmp_path / "a.db"))
     other = SqliteMemory(tmp_path / "b.db")
     other.append(Event("note", "already here", "s9", "t9", "user"))
-    assert other.import_file(io.StringIO(text)) == {"mode": "merge", "added": 5, "skipped": 0}
-    assert other.import_file(io.StringIO(text)) == {"mode": "merge", "added": 0, "skipped": 5}
-    assert other.verify().problem is None
-    assert other.stats()["by_kind"]["import"] == 1
+    tools = MemoryTools(other)
+    assert tools.import_file(io.StringIO(text)) == ImportResult("merge", added=5, skipped=0)
+    assert tools.import_file(io.StringIO(text)) == ImportResult("merge", added=0, skipped=5)
+    assert tools.verify().problem is None
+    assert tools.stats().by_kind["import"] == 1
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -67,9 +70,9 @@ def test_malformed_import_names_the_line_and_column_and_imports_nothing(tmp_path
     memory = SqliteMemory(tmp_path / "m.db")
     memory.append(Event("note", "before", "s", "t", "user"))
     with pytest.raises(UsageError) as err:
-        memory.import_file(io.StringIO(bad))
+        MemoryTools(memory).import_file(io.StringIO(bad))
     assert err.value.message.startswith(message), err.value.message
-    assert memory.stats()["events"] == 1
+    assert MemoryTools(memory).stats().events == 1
 
 
 def test_an_edited_export_does_not_restore(tmp_path):
@@ -79,10 +82,10 @@ def test_an_edited_export_does_not_restore(tmp_path):
     lines[1] = json.dumps(record)
     fresh = SqliteMemory(tmp_path / "b.db")
     with pytest.raises(UsageError) as err:
-        fresh.import_file(io.StringIO("\n".join(lines)))
+        MemoryTools(fresh).import_file(io.StringIO("\n".join(lines)))
     column = lines[1].index('"content_hash"') + 1
     assert err.value.message == f"stdin:2:{column}: its text or data do not match its content_hash (edited file)"
-    assert fresh.stats()["events"] == 0
+    assert MemoryTools(fresh).stats().events == 0
 
 
 def test_cli_import_of_a_malformed_file_is_one_line_exit_2(dos, tmp_path):

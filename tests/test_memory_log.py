@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dos.adapters.store.memory_io import MemoryTools
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event
 from dos.core.errors import UnknownEvent, UsageError
@@ -39,11 +40,11 @@ def test_update_and_delete_are_refused_by_the_database(memory):
 
 def test_editing_behind_the_triggers_back_is_caught_by_verify(memory):
     events = [note(memory, f"note {i}") for i in range(3)]
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None
     db = raw(memory)
     db.execute("DROP TRIGGER events_no_update")
     db.execute("UPDATE events SET text = 'forged' WHERE id = ?", (events[1].id,))
-    report = SqliteMemory(memory.path).verify()
+    report = MemoryTools(SqliteMemory(memory.path)).verify()
     assert report.event_id == events[1].id and "altered" in report.problem
 
 
@@ -52,7 +53,7 @@ def test_a_removed_event_is_named_by_verify(memory):
     db = raw(memory)
     db.execute("DROP TRIGGER events_no_delete")
     db.execute("DELETE FROM events WHERE id = ?", (events[1].id,))
-    report = SqliteMemory(memory.path).verify()
+    report = MemoryTools(SqliteMemory(memory.path)).verify()
     assert report.event_id == events[2].id and "removed" in report.problem
 
 
@@ -74,11 +75,12 @@ def test_purge_blanks_row_and_index_and_verify_still_passes(memory):
     assert [e.id for e in memory.search('"hunter2"')] == [secret.id]
     tombstone = memory.purge(secret.id, "pasted a password")
     assert tombstone.kind == "purge" and tombstone.ref == secret.id
-    row = memory.get(secret.id)
-    assert row["text"] == "" and row["data"] == "{}"
+    blanked = memory.get(secret.id)
+    assert blanked.text == "" and blanked.data == {}
+    assert memory.db.execute("SELECT data FROM events WHERE id = ?", (secret.id,)).fetchone()[0] == "{}"
     assert memory.search('"hunter2"') == []
     assert memory.db.execute("SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'hunter2'").fetchone()[0] == 0
-    assert memory.verify().problem is None
+    assert MemoryTools(memory).verify().problem is None
     with pytest.raises(UsageError, match="already purged"):
         memory.purge(secret.id)
 
@@ -149,6 +151,8 @@ def test_cli_round_of_commands_with_json(dos):
     assert [(e["id"], e["text"]) for e in found] == [(first["id"], "the cat is grey")]
     shown = json.loads(dos("memory", "show", first["id"], "--json").out)
     assert shown["current_text"] == "the cat is grey" and shown["references"][0]["kind"] == "correction"
+    assert list(shown) == ["seq", "id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "text",
+                           "data", "ref", "content_hash", "prev_hash", "hash", "references", "current_text"]
     assert dos("memory", "retract", first["id"], "--reason", "wrong cat").code == 0
     assert json.loads(dos("memory", "search", "cat", "--json").out) == []
     purged = dos("memory", "purge", first["id"], "--reason", "pasted a password")
@@ -159,6 +163,8 @@ def test_cli_round_of_commands_with_json(dos):
     assert "reason: pasted a password" in dos("memory", "show", first["id"]).out
     stats = json.loads(dos("memory", "stats", "--json").out)
     assert stats["by_kind"] == {"correction": 1, "note": 1, "purge": 1, "retraction": 1} and stats["file_bytes"] > 0
+    assert list(stats) == ["path", "events", "by_kind", "file_bytes", "first", "last", "in_flight"]
+    assert stats["first"] == {"id": first["id"], "ts": first["ts"]}
     assert dos("memory", "verify").out.startswith("ok: 4 events")
     assert dos("memory", "search", "--since", "yesterday", "cat").code == 2
 
@@ -183,8 +189,8 @@ def test_purging_the_latest_correction_falls_back_to_the_one_before(memory):
     wrong = memory.append(Event("correction", "the meeting is on wednesday", "s1", "t1", "user", ref=original.id))
     memory.purge(wrong.id)
     assert [(e.id, e.text) for e in memory.search('"meeting"')] == [(original.id, "the meeting is on tuesday")]
-    assert memory.current(original.id)["text"] == "the meeting is on tuesday"
-    assert memory.verify().problem is None
+    assert memory.current_text(original.id) == "the meeting is on tuesday"
+    assert MemoryTools(memory).verify().problem is None
 
 
 def test_cli_raw_fts_queries_and_their_errors(dos):
@@ -201,7 +207,7 @@ def test_correcting_a_correction_corrects_the_original_and_meta_events_are_refus
     original = note(memory, "pi is 3")
     first = memory.annotate("correction", "pi is 3.14", original.id)
     second = memory.annotate("correction", "pi is 3.14159", first.id)
-    assert second.ref == original.id and memory.current(original.id)["text"] == "pi is 3.14159"
+    assert second.ref == original.id and memory.current_text(original.id) == "pi is 3.14159"
     retraction = memory.annotate("retraction", "", original.id)
     with pytest.raises(UsageError, match="is a retraction"):
         memory.annotate("correction", "x", retraction.id)

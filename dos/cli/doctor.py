@@ -62,7 +62,7 @@ def config(dos: Dos) -> list[Check]:
 def memory(dos: Dos) -> list[Check]:
     if not dos.paths.memory_db.exists():
         return [Check("memory", "info", f"no memory database yet ({dos.paths.memory_db}); the first turn creates it")]
-    report = dos.memory.verify()
+    report = dos.memory_tools.verify()
     size = dos.memory.file_size()
     if report.problem:
         return [Check("memory", "fail", f"{report.events} events, chain broken: {report.problem}",

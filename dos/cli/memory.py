@@ -16,7 +16,7 @@ from dos.bootstrap import build
 from dos.cli.memory_fast import excerpt as _excerpt
 from dos.cli.memory_fast import plain_events, plain_turns, status, words_match
 from dos.cli.output import console, on_terminal, print_json, progress
-from dos.core.domain import Event
+from dos.core.domain import Event, EventRecord
 from dos.core.errors import UsageError, VerifyFailed
 from dos.core.ids import new_id
 
@@ -74,11 +74,10 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a 
          json_out: bool = JSON) -> None:
     """Show one event in full, with its corrections, retractions and purge.  Example: dos memory show 01J9Z"""
     memory = build().memory
-    row = memory.get(ident)
-    record = {k: row[k] for k in row.keys()} | {"data": json.loads(row["data"])}
-    refs = [{k: r[k] for k in ("id", "ts", "kind", "text")} | _reason(r["data"]) for r in memory.references(row["id"])]
-    current = memory.current(row["id"])
-    record |= {"references": refs, "current_text": current["text"] if current else None}
+    event = memory.get(ident)
+    refs = [{"id": r.id, "ts": r.ts, "kind": r.kind, "text": r.text} | _reason(r) for r in memory.references(event.id)]
+    current = memory.current_text(event.id)
+    record = asdict(event) | {"references": refs, "current_text": current}
     if json_out:
         print_json(record)
         return
@@ -92,13 +91,13 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="An event id (or a 
         typer.echo(f"{ref['kind'] + ':':12}{ref['id']}  {ref['ts']}  {_excerpt(ref['text'], 80) or why}")
     typer.echo("")
     typer.echo(record["text"] if record["text"] else "(no text)")
-    if current and current["text"] != record["text"]:
-        typer.echo(f"\ncurrent text (latest correction):\n{current['text']}")
+    if current and current != record["text"]:
+        typer.echo(f"\ncurrent text (latest correction):\n{current}")
 
 
-def _reason(data: str) -> dict[str, str]:
+def _reason(reference: EventRecord) -> dict[str, str]:
     """A retraction's or purge's reason, if it gave one."""
-    reason = json.loads(data or "{}").get("reason")
+    reason = reference.data.get("reason")
     return {"reason": reason} if reason else {}
 
 
@@ -169,7 +168,7 @@ def purge(ident: str = typer.Argument(..., metavar="ID"),
     """Erase an event's text and data for good, leaving an audited tombstone; `verify` still passes.
     Example: dos memory purge 01J9Z --reason 'pasted a password'"""
     memory = build().memory
-    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase the text of event {memory.get(ident)['id']}?"):
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase the text of event {memory.get(ident).id}?"):
         raise typer.Abort()
     tombstone = memory.purge(ident, reason)
     if json_out:
@@ -182,7 +181,7 @@ def purge(ident: str = typer.Argument(..., metavar="ID"),
 def verify(json_out: bool = JSON) -> None:
     """Walk the hash chains of events and ledger; name the first entry altered or removed (exit 7).
     Example: dos memory verify"""
-    report = build().memory.verify()
+    report = build().memory_tools.verify()
     if report.warning:
         typer.echo(f"dos: warning: {report.warning}", err=True)
     if json_out:
@@ -203,13 +202,13 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
 ) -> None:
     """Export the whole log.  Example: dos memory export -o memory.jsonl"""
-    memory = build().memory
+    tools = build().memory_tools
     if output is None:
-        memory.export(sys.stdout, fmt)
+        tools.export(sys.stdout, fmt)
         return
     try:
         with output.open("w", encoding="utf-8") as out:
-            count = memory.export(out, fmt)
+            count = tools.export(out, fmt)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     typer.echo(f"exported {count} {'events' if fmt == 'jsonl' else 'entries'} to {output}", err=True)
@@ -224,26 +223,26 @@ def import_(
     """Import a DOS export or Simon Willison's `llm` logs.db, all or nothing.
     Example: dos memory import ~/.config/io.datasette.llm/logs.db"""
     with progress(f"importing {path}"):
-        result = build().memory.import_file(sys.stdin if str(path) == "-" else path, fmt)
+        result = build().memory_tools.import_file(sys.stdin if str(path) == "-" else path, fmt)
     if json_out:
-        print_json(result)
+        print_json(asdict(result))
     else:
-        typer.echo(f"imported {result['added']} ({result['mode']}), skipped {result['skipped']} already present")
+        typer.echo(f"imported {result.added} ({result.mode}), skipped {result.skipped} already present")
 
 
 @app.command("stats")
 def stats(json_out: bool = JSON) -> None:
     """Counts by kind, file size, first and last event.  Example: dos memory stats"""
-    info = build().memory.stats()
+    info = build().memory_tools.stats()
     if json_out:
-        print_json(info)
+        print_json(asdict(info))
         return
-    typer.echo(f"database   {info['path']} ({info['file_bytes'] / 1e6:.1f} MB)")
-    typer.echo(f"events     {info['events']}")
-    for kind, count in info["by_kind"].items():
+    typer.echo(f"database   {info.path} ({info.file_bytes / 1e6:.1f} MB)")
+    typer.echo(f"events     {info.events}")
+    for kind, count in info.by_kind.items():
         typer.echo(f"  {kind:12}{count}")
-    for key in ("first", "last"):
-        if info[key]:
-            typer.echo(f"{key:11}{info[key]['ts']}  {info[key]['id']}")
-    if info["in_flight"]:
-        typer.echo(f"in flight  {info['in_flight']} turn(s) streaming now")
+    for key, stamp in (("first", info.first), ("last", info.last)):
+        if stamp:
+            typer.echo(f"{key:11}{stamp.ts}  {stamp.id}")
+    if info.in_flight:
+        typer.echo(f"in flight  {info.in_flight} turn(s) streaming now")

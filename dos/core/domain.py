@@ -123,6 +123,28 @@ class Event:
 
 
 @dataclass(frozen=True)
+class EventRecord:
+    """An event as the log stores it, fields in column order: the event's, its position `seq` and its hashes
+    (`dos memory show`). `data` is parsed (it is stored as canonical JSON)."""
+
+    seq: int
+    id: str
+    ts: str
+    session_id: str
+    turn_id: str
+    kind: str
+    actor: str
+    skill: str | None
+    model: str | None
+    text: str
+    data: dict[str, Any]
+    ref: str | None
+    content_hash: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
 class TurnSummary:
     """A turn as `dos memory log` shows it: the prompt and, if one was recorded, its response."""
 

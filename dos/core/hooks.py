@@ -23,7 +23,7 @@ from typing import Any
 from dos.core.domain import Event
 from dos.core.errors import HookBlocked
 from dos.core.hook_records import HookOutcome, HookSpec
-from dos.core.ports import HookRunner, MemoryLog
+from dos.core.ports import BulkMemoryLog, HookRunner, MemoryLog
 from dos.core.redact import redact
 
 EVENTS = ("SessionStart", "UserPromptSubmit", "PreModelCall", "PreToolUse", "PostToolUse", "Stop", "SessionEnd",
@@ -468,9 +468,8 @@ class HookSession:
                   "model": payload.get("model")}
         events = [Event(kind="hook", actor="hook", text=record_text(o), data=record_data(o, payload), **common)
                   for o in decision.outcomes]
-        many = getattr(self.memory, "append_many", None)
-        if callable(many):
-            many(events)
+        if isinstance(self.memory, BulkMemoryLog):
+            self.memory.append_many(events)
         else:
             for e in events:
                 self.memory.append(e)

@@ -44,6 +44,13 @@ class MemoryLog(Protocol):
 
 
 @runtime_checkable
+class BulkMemoryLog(Protocol):
+    """A MemoryLog that can also append many events in one transaction: one lock, one commit."""
+
+    def append_many(self, events: list[Event]) -> list[Event]: ...
+
+
+@runtime_checkable
 class TurnJournal(Protocol):
     """A MemoryLog that also keeps the partial answer of a turn while it streams, so a crash loses none of it."""
 

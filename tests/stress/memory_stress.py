@@ -68,12 +68,13 @@ def run(procs: int, turns: int, cli: int, home: Path) -> bool:
     results = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
     elapsed = time.time() - start_at
     sys.path.insert(0, str(REPO))
+    from dos.adapters.store.memory_io import MemoryTools
     from dos.adapters.store.sqlite_memory import SqliteMemory
 
-    memory = SqliteMemory(db)
+    memory = MemoryTools(SqliteMemory(db))
     failures = sum(r["failures"] for r in results) + sum(c.returncode != 0 for c in children)
     expected = procs * turns * 2 + cli * CLI_NOTES
-    stored = memory.stats()["events"]
+    stored = memory.stats().events
     report = memory.verify()
     costs = sorted(c for r in results for c in r["costs"])
     p50 = costs[len(costs) // 2] * 1000 if costs else 0.0

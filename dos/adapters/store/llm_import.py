@@ -11,6 +11,7 @@ from dos.adapters.store.sqlite_memory import SqliteMemory, fields_of
 from dos.core.domain import Event, Usage
 from dos.core.errors import UsageError
 from dos.core.ids import new_id
+from dos.core.memory_records import ImportResult
 
 _LEGACY = """
 SELECT id, model, prompt, system, response, conversation_id AS thread, duration_ms, datetime_utc,
@@ -73,7 +74,7 @@ def _events(row: dict[str, Any]) -> list[Event]:
     ]
 
 
-def import_llm(memory: SqliteMemory, path: Path) -> dict[str, Any]:
+def import_llm(memory: SqliteMemory, path: Path) -> ImportResult:
     """Appends each exchange as a prompt and a response event (turns already imported are skipped), then an
     `import` event; all in one transaction."""
     rows = read_llm_logs(path)
@@ -90,4 +91,4 @@ def import_llm(memory: SqliteMemory, path: Path) -> dict[str, Any]:
             note = Event("import", f"imported {added} turns from the llm logs.db {path}", actor="user",
                          data={"source": str(path), "format": "llm", "added": added, "skipped": skipped})
             memory.insert(db, prev, fields_of(note))
-    return {"mode": "llm", "added": added, "skipped": skipped}
+    return ImportResult("llm", added, skipped)

@@ -1,4 +1,5 @@
-"""Whole-log operations on the memory database: verify the chain, stats, export and import DOS JSONL."""
+"""Whole-log operations on the memory database (`MemoryTools`): verify the chains, stats, export, and import DOS
+JSONL or an `llm` logs.db (dos.adapters.store.llm_import)."""
 
 from __future__ import annotations
 
@@ -9,56 +10,101 @@ from pathlib import Path
 from typing import IO, Any
 
 from dos.adapters.files.json_text import offsets
+from dos.adapters.store.llm_import import import_llm
 from dos.adapters.store.memory_schema import GENESIS, chain_hash, content_hash, ledger_hash
 from dos.adapters.store.sqlite_memory import SqliteMemory, fields_of
 from dos.core.domain import Event
 from dos.core.errors import UsageError
+from dos.core.memory_records import EventStamp, ImportResult, MemoryStats, VerifyReport
 
 FIELDS = ("id", "ts", "session_id", "turn_id", "kind", "actor", "skill", "model", "text", "data", "ref")
 HASHES = ("content_hash", "prev_hash", "hash")
 
 
-@dataclass(frozen=True)
-class VerifyReport:
-    events: int
-    problem: str | None = None  # None: the chains verify
-    event_id: str | None = None
-    ledger: int = 0  # ledger entries checked
-    warning: str | None = None  # verifies, but something keeps it from being sure (a missing anchor file)
+class MemoryTools:
+    """`dos memory verify | stats | export | import` (and `dos doctor`'s check) on one memory database."""
 
+    def __init__(self, memory: SqliteMemory):
+        self.memory = memory
 
-def verify(memory: SqliteMemory) -> VerifyReport:
-    """Walks the event chain, then the ledger's, from the first entry; names the first one altered or removed,
-    and compares both ends with the anchor file (which catches entries cut from the end)."""
-    db = memory.db
-    purged = {r[0] for r in db.execute("SELECT ref FROM events WHERE kind = 'purge'")}
-    prev, count, last_seq = GENESIS, 0, 0
-    for row in db.execute("SELECT * FROM events ORDER BY seq"):
-        count += 1
-        where = f"event {row['id']} (#{row['seq']})"
-        if row["prev_hash"] != prev or row["seq"] != last_seq + 1:
-            gone = row["seq"] - last_seq - 1
-            why = f"{gone} event(s) before it were removed" if gone > 0 else "the event before it was altered"
-            return VerifyReport(count, f"{where}: the chain breaks here: {why}", row["id"])
-        blanked = row["id"] in purged and row["text"] == "" and row["data"] == "{}"
-        if not blanked and content_hash(row["text"], row["data"]) != row["content_hash"]:
-            return VerifyReport(count, f"{where}: its text or data was altered", row["id"])
-        if chain_hash(prev, dict(row)) != row["hash"]:
-            return VerifyReport(count, f"{where}: its fields or hash were altered", row["id"])
-        prev, last_seq = row["hash"], row["seq"]
-    entries, ledger_problem, ledger_tip = _verify_ledger(db)
-    if ledger_problem:
-        return VerifyReport(count, ledger_problem, ledger=entries)
-    kept = memory.anchors()
-    if kept is None:
-        warning = (f"the anchor file {memory.anchor_path.name} is missing: entries cut from the end of the log "
-                   "cannot be told (the next write makes a new one)") if count or entries else None
-        return VerifyReport(count, ledger=entries, warning=warning)
-    for what, tip, anchored in (("event", (last_seq, prev), kept[0]), ("ledger entry", ledger_tip, kept[1])):
-        problem = _against_anchor(memory, what, tip, anchored)
-        if problem:
-            return VerifyReport(count, problem, ledger=entries)
-    return VerifyReport(count, ledger=entries)
+    def verify(self) -> VerifyReport:
+        """Walks the event chain, then the ledger's, from the first entry; names the first one altered or removed,
+        and compares both ends with the anchor file (which catches entries cut from the end)."""
+        memory, db = self.memory, self.memory.db
+        purged = {r[0] for r in db.execute("SELECT ref FROM events WHERE kind = 'purge'")}
+        prev, count, last_seq = GENESIS, 0, 0
+        for row in db.execute("SELECT * FROM events ORDER BY seq"):
+            count += 1
+            where = f"event {row['id']} (#{row['seq']})"
+            if row["prev_hash"] != prev or row["seq"] != last_seq + 1:
+                gone = row["seq"] - last_seq - 1
+                why = f"{gone} event(s) before it were removed" if gone > 0 else "the event before it was altered"
+                return VerifyReport(count, f"{where}: the chain breaks here: {why}", row["id"])
+            blanked = row["id"] in purged and row["text"] == "" and row["data"] == "{}"
+            if not blanked and content_hash(row["text"], row["data"]) != row["content_hash"]:
+                return VerifyReport(count, f"{where}: its text or data was altered", row["id"])
+            if chain_hash(prev, dict(row)) != row["hash"]:
+                return VerifyReport(count, f"{where}: its fields or hash were altered", row["id"])
+            prev, last_seq = row["hash"], row["seq"]
+        entries, ledger_problem, ledger_tip = _verify_ledger(db)
+        if ledger_problem:
+            return VerifyReport(count, ledger_problem, ledger=entries)
+        kept = memory.anchors()
+        if kept is None:
+            warning = (f"the anchor file {memory.anchor_path.name} is missing: entries cut from the end of the log "
+                       "cannot be told (the next write makes a new one)") if count or entries else None
+            return VerifyReport(count, ledger=entries, warning=warning)
+        for what, tip, anchored in (("event", (last_seq, prev), kept[0]), ("ledger entry", ledger_tip, kept[1])):
+            problem = _against_anchor(memory, what, tip, anchored)
+            if problem:
+                return VerifyReport(count, problem, ledger=entries)
+        return VerifyReport(count, ledger=entries)
+
+    def stats(self) -> MemoryStats:
+        """Counts by kind, the file's size, the first and last event, turns in flight."""
+        memory, db = self.memory, self.memory.db
+        by_kind = {r[0]: r[1] for r in db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")}
+        first = db.execute("SELECT id, ts FROM events ORDER BY seq LIMIT 1").fetchone()
+        last = db.execute("SELECT id, ts FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return MemoryStats(
+            path=str(memory.path),
+            events=sum(by_kind.values()),
+            by_kind=by_kind,
+            file_bytes=memory.file_size(),
+            first=EventStamp(*first) if first else None,
+            last=EventStamp(*last) if last else None,
+            in_flight=db.execute("SELECT COUNT(*) FROM inflight").fetchone()[0],
+        )
+
+    def export(self, out: IO[str], fmt: str = "jsonl") -> int:
+        """Writes the whole log to `out` as `fmt` (jsonl or markdown); returns how many entries it wrote."""
+        if fmt not in EXPORTERS:
+            raise UsageError(f"unknown export format {fmt!r}: use {' or '.join(EXPORTERS)}")
+        return EXPORTERS[fmt](self.memory, out)
+
+    def import_file(self, source: Path | IO[str], fmt: str = "auto") -> ImportResult:
+        """Imports DOS JSONL (a path or a stream) or an `llm` logs.db, all or nothing. `fmt` auto: a SQLite file is
+        an `llm` logs.db, anything else DOS JSONL."""
+        memory = self.memory
+        if fmt == "auto":
+            fmt = "llm" if isinstance(source, Path) and _is_sqlite(source) else "jsonl"
+        if fmt == "llm" and isinstance(source, Path):
+            return import_llm(memory, source)
+        if fmt != "jsonl":
+            raise UsageError(f"unknown import format {fmt!r}: use jsonl or llm")
+        where = str(source) if isinstance(source, Path) else "stdin"
+        try:
+            if isinstance(source, Path):
+                with source.open("rb") as stream:
+                    records = read_jsonl(stream, where)
+            else:
+                # bytes when it can: lines of bad UTF-8 are named
+                records = read_jsonl(getattr(source, "buffer", source), where)
+        except OSError as exc:
+            raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{where}: not UTF-8 text ({exc.reason})") from None
+        return import_jsonl(memory, records, where)
 
 
 def _verify_ledger(db: Any) -> tuple[int, str | None, tuple[int, str]]:
@@ -94,28 +140,11 @@ def _against_anchor(memory: SqliteMemory, what: str, tip: tuple[int, str], ancho
     return None
 
 
-def stats(memory: SqliteMemory) -> dict[str, Any]:
-    db = memory.db
-    by_kind = {r[0]: r[1] for r in db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")}
-    first = db.execute("SELECT id, ts FROM events ORDER BY seq LIMIT 1").fetchone()
-    last = db.execute("SELECT id, ts FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-    return {
-        "path": str(memory.path),
-        "events": sum(by_kind.values()),
-        "by_kind": by_kind,
-        "file_bytes": memory.file_size(),
-        "first": dict(first) if first else None,
-        "last": dict(last) if last else None,
-        "in_flight": db.execute("SELECT COUNT(*) FROM inflight").fetchone()[0],
-    }
-
-
 def export_jsonl(memory: SqliteMemory, out: IO[str]) -> int:
     """Every event, in chain order, one JSON object a line, hashes included: a lossless copy."""
     count = 0
-    for row in memory.rows():
-        record = {k: row[k] for k in (*FIELDS, *HASHES)}
-        record["data"] = json.loads(row["data"])
+    for event in memory.records():
+        record = {k: getattr(event, k) for k in (*FIELDS, *HASHES)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
@@ -203,7 +232,7 @@ def read_jsonl(lines: Iterable[str | bytes], where: str = "stdin") -> list[Line]
     return out
 
 
-def import_jsonl(memory: SqliteMemory, records: list[Line], source: str) -> dict[str, Any]:
+def import_jsonl(memory: SqliteMemory, records: list[Line], source: str) -> ImportResult:
     """Into an empty log: a verbatim restore, every hash checked. Otherwise: appended, re-chained, events
     already present (same id) skipped, and an `import` event records it. One transaction either way."""
     purged = {line.record.get("ref") for line in records if line.record.get("kind") == "purge"}
@@ -228,7 +257,7 @@ def import_jsonl(memory: SqliteMemory, records: list[Line], source: str) -> dict
             note = Event("import", f"imported {added} events from {source}", actor="user",
                          data={"source": source, "format": "dos-jsonl", "added": added, "skipped": skipped})
             memory.insert(db, prev, fields_of(note))
-    return {"mode": "restore" if restore else "merge", "added": added, "skipped": skipped}
+    return ImportResult("restore" if restore else "merge", added, skipped)
 
 
 def _event(record: dict) -> Event:
@@ -251,30 +280,6 @@ def _check_restored(line: Line, row: dict) -> None:
 
 
 EXPORTERS = {"jsonl": export_jsonl, "markdown": export_markdown}
-
-
-def import_file(memory: SqliteMemory, source: Path | IO[str], fmt: str) -> dict[str, Any]:
-    """`fmt` auto: a SQLite file is an `llm` logs.db, anything else DOS JSONL."""
-    if fmt == "auto":
-        fmt = "llm" if isinstance(source, Path) and _is_sqlite(source) else "jsonl"
-    if fmt == "llm" and isinstance(source, Path):
-        from dos.adapters.store.llm_import import import_llm
-
-        return import_llm(memory, source)
-    if fmt != "jsonl":
-        raise UsageError(f"unknown import format {fmt!r}: use jsonl or llm")
-    where = str(source) if isinstance(source, Path) else "stdin"
-    try:
-        if isinstance(source, Path):
-            with source.open("rb") as stream:
-                records = read_jsonl(stream, where)
-        else:
-            records = read_jsonl(getattr(source, "buffer", source), where)  # bytes when it can: lines of bad UTF-8 are named
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{where}: not UTF-8 text ({exc.reason})") from None
-    return import_jsonl(memory, records, where)
 
 
 def _is_sqlite(path: Path) -> bool:

@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
 
 from dos.adapters.files.processes import alive
 from dos.adapters.files.private import create_private, private_dir
 from dos.adapters.store.memory_schema import GENESIS, MIGRATIONS, chain_hash, content_hash, dump_data
-from dos.core.domain import Event, TurnSummary, Usage
+from dos.core.domain import Event, EventRecord, TurnSummary, Usage
 from dos.core.errors import StorageError, UnknownEvent, UsageError
 from dos.core.ids import new_id
 from dos.core.redact import redact, redact_data
@@ -229,7 +228,7 @@ class SqliteMemory:
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    def get(self, ident: str) -> sqlite3.Row:
+    def get(self, ident: str) -> EventRecord:
         """The event with this id, or with this unique id prefix (case-insensitive)."""
         prefix = ident.strip().upper()
         if not re.fullmatch(r"[0-9A-Z]{4,26}", prefix):
@@ -239,17 +238,18 @@ class SqliteMemory:
         ).fetchall()
         if len(rows) != 1:
             raise UnknownEvent(ident, ambiguous=len(rows) > 1)
-        return rows[0]
+        return record(rows[0])
 
-    def references(self, event_id: str) -> list[sqlite3.Row]:
+    def references(self, event_id: str) -> list[EventRecord]:
         """The corrections, retractions and purges of an event, oldest first."""
-        return self.db.execute("SELECT * FROM events WHERE ref = ? ORDER BY seq", (event_id,)).fetchall()
+        return [record(r) for r in self.db.execute("SELECT * FROM events WHERE ref = ? ORDER BY seq", (event_id,))]
 
-    def current(self, event_id: str) -> sqlite3.Row | None:
-        """The event as recall sees it (latest correction's text), or None if retracted or purged."""
-        return self.db.execute(
-            "SELECT * FROM current_events WHERE id = ? ORDER BY text_seq DESC LIMIT 1", (event_id,)
+    def current_text(self, event_id: str) -> str | None:
+        """The event's text as recall sees it (its latest correction's), or None if retracted or purged."""
+        row = self.db.execute(
+            "SELECT text FROM current_events WHERE id = ? ORDER BY text_seq DESC LIMIT 1", (event_id,)
         ).fetchone()
+        return row[0] if row else None
 
     def search(self, match: str, *, kinds: tuple[str, ...] = (), skill: str | None = None,
                model: str | None = None, session: str | None = None, since: str | None = None,
@@ -336,9 +336,9 @@ class SqliteMemory:
         ).fetchone()
         return row[0] if row else None
 
-    def rows(self) -> Iterator[sqlite3.Row]:
+    def records(self) -> Iterator[EventRecord]:
         """Every event in chain order."""
-        return iter(self.db.execute("SELECT * FROM events ORDER BY seq"))
+        return map(record, self.db.execute("SELECT * FROM events ORDER BY seq"))
 
     # -- audited changes -------------------------------------------------------------------------------
 
@@ -346,50 +346,25 @@ class SqliteMemory:
         """Appends a `correction` or `retraction` of an event, in its session and turn. Correcting a
         correction corrects the original."""
         target = self.get(ident)
-        if target["kind"] == "correction":
-            target = self.get(target["ref"])
-        elif target["kind"] in ("retraction", "purge"):
-            raise UsageError(f"event {target['id']} is a {target['kind']}; name the event it refers to")
-        return self.append(Event(kind, text, target["session_id"], target["turn_id"], "user", ref=target["id"]))
+        if target.kind == "correction" and target.ref:
+            target = self.get(target.ref)
+        elif target.kind in ("retraction", "purge"):
+            raise UsageError(f"event {target.id} is a {target.kind}; name the event it refers to")
+        return self.append(Event(kind, text, target.session_id, target.turn_id, "user", ref=target.id))
 
     def purge(self, ident: str, reason: str = "") -> Event:
         """Writes a `purge` tombstone and blanks the event's text and data (row and index) in one step."""
         target = self.get(ident)
-        if target["kind"] == "purge":
-            raise UsageError(f"event {target['id']} is a purge tombstone; it holds no text to purge")
+        if target.kind == "purge":
+            raise UsageError(f"event {target.id} is a purge tombstone; it holds no text to purge")
         with self.write() as db:
-            if db.execute("SELECT 1 FROM events WHERE ref = ? AND kind = 'purge'", (target["id"],)).fetchone():
-                raise UsageError(f"event {target['id']} is already purged")
-            tombstone = Event("purge", "", target["session_id"], target["turn_id"], "user", ref=target["id"],
-                              data={"reason": reason, "content_hash": target["content_hash"]})
+            if db.execute("SELECT 1 FROM events WHERE ref = ? AND kind = 'purge'", (target.id,)).fetchone():
+                raise UsageError(f"event {target.id} is already purged")
+            tombstone = Event("purge", "", target.session_id, target.turn_id, "user", ref=target.id,
+                              data={"reason": reason, "content_hash": target.content_hash})
             row = self.insert(db, self.tip(db), fields_of(tombstone))
-            db.execute("UPDATE events SET text = '', data = '{}' WHERE seq = ?", (target["seq"],))
+            db.execute("UPDATE events SET text = '', data = '{}' WHERE seq = ?", (target.seq,))
         return _event(row)
-
-    # -- whole-log operations (dos/adapters/store/memory_io.py, llm_import.py) --------------------------------
-
-    def verify(self) -> Any:
-        from dos.adapters.store.memory_io import verify
-
-        return verify(self)
-
-    def stats(self) -> dict[str, Any]:
-        from dos.adapters.store.memory_io import stats
-
-        return stats(self)
-
-    def export(self, out: IO[str], fmt: str = "jsonl") -> int:
-        from dos.adapters.store.memory_io import EXPORTERS
-
-        if fmt not in EXPORTERS:
-            raise UsageError(f"unknown export format {fmt!r}: use {' or '.join(EXPORTERS)}")
-        return EXPORTERS[fmt](self, out)
-
-    def import_file(self, source: Path | IO[str], fmt: str = "auto") -> dict[str, Any]:
-        """Imports DOS JSONL (a path or a stream) or an `llm` logs.db; all or nothing."""
-        from dos.adapters.store.memory_io import import_file
-
-        return import_file(self, source, fmt)
 
     def file_size(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
@@ -444,6 +419,11 @@ def _event(row: sqlite3.Row | dict) -> Event:
         actor=row["actor"], skill=row["skill"], model=row["model"], data=json.loads(row["data"]),
         ref=row["ref"], id=row["id"], ts=row["ts"], hash=row["hash"],
     )
+
+
+def record(row: sqlite3.Row) -> EventRecord:
+    """A row of `events` as stored, `data` parsed."""
+    return EventRecord(**dict(row) | {"data": json.loads(row["data"])})
 
 
 def _summary(row: sqlite3.Row) -> TurnSummary:
