@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dos.adapters.files.config_file import ConfigFile
 from dos.adapters.files.paths import Paths, builtin_dir, project_dir, resolve_paths
@@ -14,6 +14,10 @@ from dos.adapters.files.private import secure_home
 from dos.adapters.skills.fs_skills import FolderSkills
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.turn import TurnRunner
+
+if TYPE_CHECKING:
+    from dos.adapters.store.sqlite_ledger import SqliteLedger
+    from dos.core.ledger import Spending
 
 
 class SystemClock:
@@ -157,21 +161,28 @@ class Dos:
                        spending=self.spending)
 
     @cached_property
-    def ledger(self) -> Any:
+    def ledger(self) -> SqliteLedger:
         """The credit ledger (dos.adapters.store.sqlite_ledger) in the memory database."""
         from dos.adapters.store.sqlite_ledger import SqliteLedger
 
         return SqliteLedger(self.memory)
 
     @cached_property
-    def spending(self) -> Any:
+    def spending(self) -> Spending:
         """Budgets for routed calls (dos.core.ledger): the ledger, each pack manifest's `budget:`, and the models'
         own tokenizers where LiteLLM ships one (imported only when such a model is about to be called)."""
         from dos.adapters.models.litellm_tokens import count_tokens
 
         return self._spending(count_tokens)
 
-    def _spending(self, counter: Any = None) -> Any:
+    @cached_property
+    def route_budgets(self) -> Spending:
+        """Budgets for explaining a route (`dos route explain`, the chat's /route, /model and toolbar): as
+        `spending`, with no tokenizer: an explanation calls no model, so it never imports LiteLLM, and bounds each
+        prompt by its UTF-8 bytes (a tokenizer never counts more)."""
+        return self._spending()
+
+    def _spending(self, counter: Any = None) -> Spending:
         from dos.core.ledger import Spending
 
         def pack_budget(name: str) -> Any:
@@ -194,13 +205,10 @@ class Dos:
         return Gateway(self.tokens, self.skills, self.catalog, lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
 
     def router_tools(self) -> Any:
-        """`dos models`, `dos route explain`, `dos stats` (dos.adapters.models.router_tools); no LiteLLM until a
-        test call."""
+        """`dos models`, `dos stats` (dos.adapters.models.router_tools); no LiteLLM until a test call."""
         from dos.adapters.models.router_tools import RouterTools
 
-        # no tokenizer: explaining a route calls no model, so it never imports LiteLLM (prompts bounded by bytes)
-        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router,
-                           self._spending())
+        return RouterTools(self.catalog, self.paths.memory_db, self.catalog.catalog.router)
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,

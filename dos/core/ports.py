@@ -63,6 +63,14 @@ class Ledger(Protocol):
     def debit(self, key: str, amount: int, hold_id: str | None, fields: dict[str, Any]) -> None: ...
 
 
+@runtime_checkable
+class Closeable(Protocol):
+    """A stream that can be let go of before its end (a generator): a routed call the budget guard cuts closes
+    its provider stream before the cost is settled. A plain iterator has nothing to close."""
+
+    def close(self) -> None: ...
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the epoch (wall time)."""
