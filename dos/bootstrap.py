@@ -17,7 +17,7 @@ from dos.core.turn import TurnRunner
 
 if TYPE_CHECKING:
     from dos.adapters.store.sqlite_ledger import SqliteLedger
-    from dos.core.ledger import Spending
+    from dos.core.ledger import Credits, Spending
 
 
 class SystemClock:
@@ -166,6 +166,13 @@ class Dos:
         from dos.adapters.store.sqlite_ledger import SqliteLedger
 
         return SqliteLedger(self.memory)
+
+    @cached_property
+    def credits(self) -> Credits:
+        """`dos credits grant|refund|adjust`, `dos budget set|clear` (dos.core.ledger.Credits) on the ledger."""
+        from dos.core.ledger import Credits
+
+        return Credits(self.ledger)
 
     @cached_property
     def spending(self) -> Spending:
