@@ -17,6 +17,8 @@ from dos.core.turn import TurnRunner
 
 if TYPE_CHECKING:
     from dos.adapters.store.memory_io import MemoryTools
+    from dos.adapters.store.sqlite_ledger import SqliteLedger
+    from dos.core.ledger import Credits, Spending
 
 
 class SystemClock:
@@ -176,21 +178,35 @@ class Dos:
                        spending=self.spending)
 
     @cached_property
-    def ledger(self) -> Any:
+    def ledger(self) -> SqliteLedger:
         """The credit ledger (dos.adapters.store.sqlite_ledger) in the memory database."""
         from dos.adapters.store.sqlite_ledger import SqliteLedger
 
         return SqliteLedger(self.memory)
 
     @cached_property
-    def spending(self) -> Any:
+    def credits(self) -> Credits:
+        """`dos credits grant|refund|adjust`, `dos budget set|clear` (dos.core.ledger.Credits) on the ledger."""
+        from dos.core.ledger import Credits
+
+        return Credits(self.ledger)
+
+    @cached_property
+    def spending(self) -> Spending:
         """Budgets for routed calls (dos.core.ledger): the ledger, each pack manifest's `budget:`, and the models'
         own tokenizers where LiteLLM ships one (imported only when such a model is about to be called)."""
         from dos.adapters.models.litellm_tokens import count_tokens
 
         return self._spending(count_tokens)
 
-    def _spending(self, counter: Any = None) -> Any:
+    @cached_property
+    def route_budgets(self) -> Spending:
+        """Budgets for explaining a route (`dos route explain`, the chat's /route, /model and toolbar): as
+        `spending`, with no tokenizer: an explanation calls no model, so it never imports LiteLLM, and bounds each
+        prompt by its UTF-8 bytes (a tokenizer never counts more)."""
+        return self._spending()
+
+    def _spending(self, counter: Any = None) -> Spending:
         from dos.core.ledger import Spending
 
         def pack_budget(name: str) -> Any:
@@ -213,13 +229,10 @@ class Dos:
         return Gateway(self.tokens, self.skills, self.catalog, lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
 
     def router_tools(self) -> Any:
-        """`dos models`, `dos route explain`, `dos stats` (dos.adapters.models.router_tools); no LiteLLM until a
-        test call."""
+        """`dos models`, `dos stats` (dos.adapters.models.router_tools); no LiteLLM until a test call."""
         from dos.adapters.models.router_tools import RouterTools
 
-        # no tokenizer: explaining a route calls no model, so it never imports LiteLLM (prompts bounded by bytes)
-        return RouterTools(self.catalog, self.skills, self.paths.memory_db, self.catalog.catalog.router,
-                           self._spending())
+        return RouterTools(self.catalog, self.paths.memory_db, self.catalog.catalog.router)
 
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,

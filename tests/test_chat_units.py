@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,11 @@ from dos.cli.repl.piped import inputs
 from dos.cli.repl.render import Out, code_blocks
 from dos.cli.repl.session import CHAT_SKILL, ChatSession, Options, Said
 from dos.cli.repl.terminal import open_block, strip_fences, wants_vi
-from dos.core.errors import UsageError
+from dos.cli.repl.toolbar import Toolbar
+from dos.core.errors import BudgetExceeded, UsageError
 from dos.core.hooks import HookOutcome, Hooks
+from tests.skillfiles import write_skill
+from tests.test_routing_router import write_models_yaml
 
 
 def test_piped_inputs_join_fenced_blocks():
@@ -94,6 +98,55 @@ def test_route_and_model_commands_call_no_model(session, capsys):
     assert session.model == "local/smollm2"
     commands.dispatch("/model auto")
     assert session.model is None
+
+
+PRICED = """\
+discover: {localhost: false, env: false}
+model_list:
+  - model_name: cloud-eu
+    litellm_params: {model: openai/cloud-eu, api_base: "http://127.0.0.1:9/v1", api_key: sk-test-not-a-key}
+    sovereignty: eu
+    quality: 4
+    input_price: 1
+    output_price: 3
+"""
+
+
+def test_route_model_and_the_toolbar_agree_with_route_explain_when_a_budget_removes_a_model(
+        dos, dos_home, tmp_path, monkeypatch, capsys):
+    write_skill(tmp_path / ".dos" / "skills", "ask", extra="metadata:\n  dos:\n    route:\n      prefer: best\n")
+    write_models_yaml(dos_home, PRICED)
+    assert dos("trust").code == 0  # a project skill that prefers the best model may leave the machine
+    # the worst case of cloud-eu (the skill, what recall may add, 4096 tokens out) is about 0.022: over 0.01
+    assert dos("budget", "set", "--skill", "ask", "--period", "day", "0.01").code == 0
+    explained = json.loads(dos("route", "explain", "ask", "--json").out)
+    pinned = dos("route", "explain", "ask", "--model", "cloud-eu")
+    assert explained["chain"] == ["local/smollm2"]
+    removed = next(c for c in explained["candidates"] if c["name"] == "cloud-eu")
+    assert not removed["kept"] and removed["constraint"] == "budget" and "skill 'ask' daily budget" in removed["reason"]
+    assert pinned.code == 14
+
+    monkeypatch.setenv("DOS_HOME", str(dos_home))
+    monkeypatch.setenv("DOS_HOOKS", "0")
+    monkeypatch.chdir(tmp_path)
+    session = ChatSession(Options(skill="ask"))
+    skill, decision = session.route()
+    assert decision.describe() | {"skill": skill.name} == explained  # the same explanation, word for word
+
+    commands = Commands(session, Out(rich=False))
+    commands.dispatch("/route")
+    shown = capsys.readouterr().out
+    for c in explained["candidates"]:
+        assert f"{c['name']}\t{'yes' if c['kept'] else 'no'}\t{c['reason']}\n" in shown
+    assert "chain: local/smollm2\n" in shown
+
+    with pytest.raises(BudgetExceeded, match="over budget"):  # as `dos route explain --model cloud-eu`: exit 14
+        commands.dispatch("/model cloud-eu")
+    assert session.model is None  # a model no turn would take is not pinned
+
+    toolbar = Toolbar(session, balance=lambda _: None)
+    toolbar.preview()  # reads the catalog (off the main thread in the REPL); the next redraw explains the route
+    assert toolbar().startswith(" local/smollm2 [local]") and toolbar.routed == explained["chain"][0]
 
 
 def test_completion_of_commands_skills_and_arguments(session, tmp_path):

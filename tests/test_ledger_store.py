@@ -20,6 +20,7 @@ from dos.core.ledger import (
     MICRO,
     Budget,
     Charge,
+    Credits,
     Spending,
     cost_to_micro,
     format_amount,
@@ -93,6 +94,25 @@ def test_a_retried_write_never_charges_twice(ledger):
     ledger.debit("debit:E1", -1234, None, {"model": "cheap"})
     assert ledger.balance() == 5 * MICRO - 1234
     assert [e["kind"] for e in ledger.entries()] == ["grant", "debit"]
+
+
+def test_credits_check_what_a_person_writes_by_hand_before_the_ledger_sees_it(ledger):
+    credits = Credits(ledger)
+    granted = credits.grant("2.50", note="March", key="inv-1")
+    assert granted["written"] and granted["amount"] == 2_500_000 and granted["balance"] == 2_500_000
+    assert not credits.grant("2.50", key="inv-1")["written"]  # the same key adds nothing
+    for bad, why in [(lambda: credits.grant("0"), "more than 0"), (lambda: credits.grant("-1"), "negative"),
+                     (lambda: credits.adjust("-1", "  "), "--note"), (lambda: credits.adjust("0", "why"), "non-zero"),
+                     (lambda: credits.set_budget("1", "year"), "--period"),
+                     (lambda: credits.set_budget("1", "day", skill="a", pack="b"), "not several"),
+                     (lambda: credits.clear_budget("year"), "--period")]:
+        with pytest.raises(UsageError, match=why):
+            bad()
+    assert credits.adjust("-1.25", "invoice")["balance"] == 1_250_000
+    assert credits.set_budget("1", "week", pack="writing") == Budget("pack", "writing", "week", MICRO)
+    assert credits.set_budget("2", None) == Budget("all", "", "month", 2 * MICRO)  # a month unless told
+    assert credits.clear_budget(None, pack="writing") == 1 and [b.scope for b in ledger.budgets()] == ["all"]
+    assert len(ledger.entries(kinds=("grant", "adjust"))) == 2
 
 
 def test_triggers_and_checks_keep_the_ledger_append_only_and_signed(ledger):

@@ -16,8 +16,7 @@ import typer
 
 from dos.bootstrap import build
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.errors import UsageError
-from dos.core.ledger import PERIODS, format_amount, iso, parse_amount
+from dos.core.ledger import MONEY_KINDS, format_amount, iso
 from dos.core.route_stats import parse_since
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True,
@@ -87,21 +86,17 @@ def grant(
     json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
 ) -> None:
     """Add credits to the balance.  Example: dos credits grant 10 --note 'March'"""
-    micro = parse_amount(amount)
-    if micro == 0:
-        raise UsageError("a grant must be more than 0 credits")
-    ledger = build().ledger
-    _written(ledger, ledger.grant(micro, note=note, key=key), json_out, "granted", "credits")
+    _written(build().credits.grant(amount, note=note, key=key), json_out, "granted", "credits")
 
 
-def _written(ledger: Any, entry: dict[str, Any], json_out: bool, verb: str, what: str) -> None:
+def _written(entry: dict[str, Any], json_out: bool, verb: str, what: str) -> None:
     """Report an entry just written (or found already written under its --key), with the balance after it."""
     if json_out:
-        print_json(entry | {"balance": ledger.balance()})
+        print_json(entry)
         return
     done = verb if entry["written"] else f"already {verb} (same --key), not added again:"
     amount = format_amount(entry["amount"], sign=entry["kind"] == "adjust")
-    sys.stdout.write(f"{done} {amount} {what}; balance {format_amount(ledger.balance())}\n")
+    sys.stdout.write(f"{done} {amount} {what}; balance {format_amount(entry['balance'])}\n")
 
 
 @app.command("refund")
@@ -113,9 +108,8 @@ def refund(
     json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
 ) -> None:
     """Give back a turn's cost; its skill's, pack's and token's budgets count it.  Example: dos credits refund 01J… --note 'bad answer'"""
-    ledger = build().ledger
-    entry = ledger.refund(turn, parse_amount(amount) if amount is not None else None, note=note, key=key)
-    _written(ledger, entry, json_out, "refunded", f"credits for turn {turn}")
+    entry = build().credits.refund(turn, amount, note=note, key=key)
+    _written(entry, json_out, "refunded", f"credits for turn {turn}")
 
 
 @app.command("adjust", context_settings={"ignore_unknown_options": True})  # -1.25 is an amount, not an option
@@ -126,24 +120,7 @@ def adjust(
     json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
 ) -> None:
     """Correct the balance up or down, with a reason.  Example: dos credits adjust -1.25 --note 'provider invoice'"""
-    micro = parse_amount(amount, negative=True)
-    if micro == 0 or not note.strip():
-        raise UsageError("an adjustment must be a non-zero amount with a --note saying why")
-    ledger = build().ledger
-    _written(ledger, ledger.record("adjust", micro, key, note=note), json_out, "adjusted", "credits")
-
-
-def _budget_target(skill: Optional[str], pack: Optional[str], token: Optional[str] = None) -> tuple[str, str]:
-    given = [(scope, name) for scope, name in (("skill", skill), ("pack", pack), ("token", token)) if name]
-    if len(given) > 1:
-        raise UsageError("give one of --skill, --pack or --token, not several")
-    return given[0] if given else ("all", "")
-
-
-def _period(period: Optional[str]) -> Optional[str]:
-    if period is not None and period not in PERIODS:
-        raise UsageError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
-    return period
+    _written(build().credits.adjust(amount, note, key), json_out, "adjusted", "credits")
 
 
 def _budget_name(row: dict[str, Any]) -> str:
@@ -185,8 +162,7 @@ def budget_set(
     token: Optional[str] = typer.Option(None, "--token", help="Limit this `dos serve` token only (by name)."),
 ) -> None:
     """Set a spending limit.  Example: dos budget set --period day 2.50"""
-    scope, name = _budget_target(skill, pack, token)
-    budget = build().ledger.set_budget(scope, name, _period(period) or "month", parse_amount(amount))
+    budget = build().credits.set_budget(amount, period, skill, pack, token)
     sys.stdout.write(f"set {budget.label()}\n")
 
 
@@ -198,8 +174,7 @@ def budget_clear(
     token: Optional[str] = typer.Option(None, "--token", help="The `dos serve` token's budgets (by name)."),
 ) -> None:
     """Remove a spending limit.  Example: dos budget clear --period day"""
-    scope, name = _budget_target(skill, pack, token)
-    count = build().ledger.clear_budget(scope, name, _period(period))
+    count = build().credits.clear_budget(period, skill, pack, token)
     sys.stdout.write(f"cleared {count} budget(s)\n")
 
 
@@ -215,8 +190,7 @@ def ledger(
 ) -> None:
     """The ledger's entries: grants, debits, refunds, adjustments (amounts in credits).  Example: dos ledger --since 30d --csv"""
     start = iso(datetime.fromtimestamp(time.time() - parse_since(since), timezone.utc))
-    kinds = () if holds else ("grant", "debit", "refund", "adjust")
-    rows = build().ledger.entries(start, kinds)
+    rows = build().ledger.entries(start, () if holds else MONEY_KINDS)
     for row in rows:
         row["reserved"] = format_amount(row["reserved"]) if row["reserved"] else ""
     if json_out:

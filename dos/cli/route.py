@@ -10,8 +10,8 @@ import typer
 from dos.bootstrap import build
 from dos.cli.complete import skill_names
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.errors import NoRoute
-from dos.core.routing import explain_empty
+from dos.core.domain import TurnRequest
+from dos.core.routing import explain_turn, require
 
 app = typer.Typer(help="How the router decides.", no_args_is_help=True)
 
@@ -28,8 +28,10 @@ def explain(
     """Candidates, kept/removed with reasons (budgets too), final order (no model is called; exits 9 if nothing is
     left, 14 if budgets leave nothing).
     Example: dos route explain summarize --prefer cheapest"""
-    found, decision = build().router_tools().explain(
-        skill, {"model": model, "prefer": prefer, "sovereignty": sovereignty}, max_tokens)
+    dos = build()
+    found = dos.skills.get(skill)
+    decision, _ = explain_turn(found, dos.catalog, TurnRequest(skill=found.name, text="", max_tokens=max_tokens),
+                               {"model": model, "prefer": prefer, "sovereignty": sovereignty}, dos.route_budgets)
     info = decision.describe() | {"skill": found.name}
     if json_out:
         print_json(info)
@@ -49,5 +51,4 @@ def explain(
         for c in info["candidates"]:
             sys.stdout.write(f"{'kept' if c['kept'] else 'removed'}\t{c['name']}\t{c['reason']}\n")
         sys.stdout.write("chain\t" + " -> ".join(info["chain"]) + "\n")
-    if not decision.chain:
-        raise NoRoute(explain_empty(decision, found.name))
+    require(decision, found.name)

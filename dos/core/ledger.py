@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 from dos.core.errors import BudgetCut, BudgetExceeded, InvalidConfig, UsageError
 
 if TYPE_CHECKING:
-    from dos.core.ports import Ledger
+    from dos.core.ports import CreditBook, Ledger
     from dos.core.routing import ModelEntry, RouteDecision
 
 MICRO = 1_000_000
 KINDS = ("grant", "debit", "refund", "adjust", "hold", "release")
+MONEY_KINDS = ("grant", "debit", "refund", "adjust")  # the entries that move credits; a hold only reserves them
 PERIODS = ("day", "week", "month", "total")
 SCOPES = ("all", "skill", "pack", "token")
 DEFAULT_MAX_OUTPUT = 4096  # output tokens held (and asked of the provider) when nothing else caps them
@@ -246,6 +247,66 @@ def period_start(period: str, now: datetime) -> datetime | None:
 def iso(moment: datetime) -> str:
     """The timestamp form the memory log and the ledger store (UTC, milliseconds, Z): sortable as text."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- what a person writes by hand: grants, refunds, adjustments, budget settings ---------------------------
+
+
+def budget_target(skill: str | None, pack: str | None, token: str | None = None) -> tuple[str, str]:
+    """(scope, name) of a budget setting: one skill, one pack, one `dos serve` token, or everything."""
+    given = [(scope, name) for scope, name in (("skill", skill), ("pack", pack), ("token", token)) if name]
+    if len(given) > 1:
+        raise UsageError("give one of --skill, --pack or --token, not several")
+    return given[0] if given else ("all", "")
+
+
+def check_period(period: str | None) -> str | None:
+    """A budget period as given (None: every period, where that means something); UsageError if unknown."""
+    if period is not None and period not in PERIODS:
+        raise UsageError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
+    return period
+
+
+class Credits:
+    """The use cases of `dos credits grant|refund|adjust` and `dos budget set|clear`: amounts as a person gives
+    them (see `parse_amount`), checked, then written through the ledger. A written entry comes back with the
+    balance after it (`written` is False when its key was used already: nothing was added)."""
+
+    def __init__(self, book: CreditBook):
+        self.book = book
+
+    def grant(self, amount: object, note: str = "", key: str | None = None) -> dict[str, Any]:
+        micro = parse_amount(amount)
+        if micro == 0:
+            raise UsageError("a grant must be more than 0 credits")
+        return self._with_balance(self.book.record("grant", micro, key, note=note))
+
+    def refund(self, turn_id: str, amount: object = None, note: str = "", key: str | None = None) -> dict[str, Any]:
+        """Give back a turn's cost: all of what is left of it, or `amount`."""
+        micro = parse_amount(amount) if amount is not None else None
+        return self._with_balance(self.book.refund(turn_id, micro, note=note, key=key))
+
+    def adjust(self, amount: object, note: str, key: str | None = None) -> dict[str, Any]:
+        """Correct the balance up or down; an adjustment must say why."""
+        micro = parse_amount(amount, negative=True)
+        if micro == 0 or not note.strip():
+            raise UsageError("an adjustment must be a non-zero amount with a --note saying why")
+        return self._with_balance(self.book.record("adjust", micro, key, note=note))
+
+    def set_budget(self, amount: object, period: str | None, skill: str | None = None, pack: str | None = None,
+                   token: str | None = None) -> Budget:
+        """Sets the target's limit for `period` (None: a month); returns the budget."""
+        scope, name = budget_target(skill, pack, token)
+        return self.book.set_budget(scope, name, check_period(period) or "month", parse_amount(amount))
+
+    def clear_budget(self, period: str | None = None, skill: str | None = None, pack: str | None = None,
+                     token: str | None = None) -> int:
+        """Removes the target's budget of `period` (None: of every period); returns how many."""
+        scope, name = budget_target(skill, pack, token)
+        return self.book.clear_budget(scope, name, check_period(period))
+
+    def _with_balance(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return entry | {"balance": self.book.balance()}
 
 
 # -- the guard a routed call runs under ---------------------------------------------------------------

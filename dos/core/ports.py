@@ -70,6 +70,30 @@ class Ledger(Protocol):
     def debit(self, key: str, amount: int, hold_id: str | None, fields: dict[str, Any]) -> None: ...
 
 
+class CreditBook(Protocol):
+    """What `dos credits` and `dos budget` write and read besides a call's holds and debits (the use cases are
+    dos.core.ledger.Credits). Every write is idempotent on its key and returns the entry, with `written` False
+    when the key was already used."""
+
+    def record(self, kind: str, amount: int, key: str | None = None, **fields: Any) -> dict[str, Any]: ...
+
+    def refund(self, turn_id: str, amount: int | None, note: str = "", key: str | None = None) -> dict[str, Any]: ...
+
+    def balance(self) -> int: ...
+
+    def set_budget(self, scope: str, name: str, period: str, limit: int) -> Any: ...
+
+    def clear_budget(self, scope: str, name: str, period: str | None) -> int: ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    """A stream that can be let go of before its end (a generator): a routed call the budget guard cuts closes
+    its provider stream before the cost is settled. A plain iterator has nothing to close."""
+
+    def close(self) -> None: ...
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the epoch (wall time)."""

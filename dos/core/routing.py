@@ -4,7 +4,9 @@ Hard constraints (sovereignty classes, capabilities, price, tags, a pinned model
 why each removed model was removed; a preference orders what is left. The ordered list is the fallback chain:
 the adapter builds the LiteLLM Router from it and from nothing else, so a fallback can never leave it.
 
-No I/O and no provider library here (an import-linter contract keeps it so); `route explain` runs this alone.
+No I/O and no provider library here (an import-linter contract keeps it so); budgets reach it through the
+ledger port (dos.core.ledger). `explain_turn` is the one explanation of a route: `dos run`, `dos route explain` and
+the chat all take it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Protocol
 from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
 from dos.core.errors import NoRoute, UsageError
 from dos.core.ids import new_id
-from dos.core.ports import Clock
+from dos.core.ports import Clock, Closeable
 
 PREFERENCES = ("local-first", "cheapest", "best", "fastest")
 DEFAULT_PREFERENCE = "local-first"
@@ -426,10 +428,25 @@ def explain(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any]
     return decide(entries, request)
 
 
-def plan(skill: Skill, catalog: ModelCatalog, command_line: Mapping[str, Any] | None = None) -> RouteDecision:
-    """`explain`, or NoRoute if nothing is left. `dos route explain` and `dos run` share this, so the order
-    explained is the order run."""
-    return require(explain(skill, catalog, command_line), skill.name)
+def explain_turn(skill: Skill, catalog: ModelCatalog, request: TurnRequest,
+                 command_line: Mapping[str, Any] | None = None,
+                 spending: Any = None) -> tuple[RouteDecision, Any]:
+    """The one explanation of a turn's route, budgets included: every candidate kept or removed with its reason
+    (the hard constraints, then the budgets: a model whose worst case for `request` is over what the binding
+    budget has left is removed, constraint `budget`), and the order the kept ones are tried. `dos run`
+    (Routing.plan), `dos route explain` and the chat's `/route`, `/model` and toolbar all call this, so the route
+    explained is the route run. No model is called.
+
+    An empty chain is returned as it is (`require` refuses it); BudgetExceeded (one line) if budgets leave no
+    model. `spending` is a dos.core.ledger.Spending (None: no ledger, no budgets); the
+    Guard that fitted the chain comes back too (None without `spending` or with an empty chain): a turn's call
+    runs under it."""
+    command_line = dict(command_line or {}) | ({"model": request.model} if request.model else {})
+    decision = explain(skill, catalog, command_line)
+    if spending is None or not decision.chain:
+        return decision, None
+    guard = spending.guard(skill, request.client)
+    return guard.fit_turn(decision, skill, request), guard
 
 
 class RoutedCall:
@@ -484,7 +501,8 @@ class RoutedCall:
                                self.usage.completion_tokens + usage.completion_tokens)
             self.cost += cost
             if guard is not None:
-                getattr(inner, "close", lambda: None)()
+                if isinstance(inner, Closeable):  # a stream cut by the guard lets go of its provider first
+                    inner.close()
                 served = self.served or self.model
                 guard.settle(f"debit:{key}", served, cost, self._entry(served), usage, "".join(parts),
                              complete, self.bound.report().get("cost_source"), self.event_id)
@@ -540,10 +558,8 @@ class Routing:
         self.spending = spending  # dos.core.ledger.Spending: budgets narrow the chain (None: no ledger)
 
     def plan(self, skill: Skill, request: TurnRequest) -> RoutedCall:
-        """Raises NoRoute (before anything is written or sent) when no model satisfies the constraints."""
-        command_line = self.command_line | ({"model": request.model} if request.model else {})
-        decision = plan(skill, self.catalog, command_line)
-        guard = self.spending.guard(skill, request.client) if self.spending is not None else None
-        if guard is not None:  # drop models whose worst case is over budget; BudgetExceeded if none is left
-            decision = guard.fit_turn(decision, skill, request)
+        """The route `explain_turn` gives, bound to the binder. Raises NoRoute (before anything is written or
+        sent) when no model satisfies the constraints, BudgetExceeded when budgets leave none."""
+        decision, guard = explain_turn(skill, self.catalog, request, self.command_line, self.spending)
+        require(decision, skill.name)
         return RoutedCall(decision, self.binder.bind(decision), self.clock, self.notice, guard)

@@ -1,5 +1,5 @@
-"""What `dos models`, `dos route explain` and `dos stats` need: the catalog with reachability, an explained
-route, one tiny test call, and the route events of the memory log. Only `test` imports LiteLLM."""
+"""What `dos models` and `dos stats` need: the catalog with reachability, one tiny test call, and the route
+events of the memory log. Only `test` imports LiteLLM. (`dos route explain` is dos.core.routing.explain_turn.)"""
 
 from __future__ import annotations
 
@@ -9,17 +9,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dos.adapters.models.catalog import CatalogSource, probe_reachable, public_params
-from dos.core.domain import Skill, TurnRequest
 from dos.core.route_stats import call_from_response, call_from_route, summarize
-from dos.core.routing import RouteDecision, RouteRequest, decide, explain, require
+from dos.core.routing import RouteRequest, decide, require
 
 
 class RouterTools:
-    def __init__(self, catalog: CatalogSource, skills: Any, memory_path: Any, router_settings: Any,
-                 spending: Any = None):
-        self.catalog, self.skills, self.memory_path = catalog, skills, memory_path
+    def __init__(self, catalog: CatalogSource, memory_path: Any, router_settings: Any):
+        self.catalog, self.memory_path = catalog, memory_path
         self.router_settings = router_settings
-        self.spending = spending  # dos.core.ledger.Spending: budgets drop models, as in `dos run`
 
     def list_models(self) -> list[dict[str, Any]]:
         cat = self.catalog.catalog
@@ -41,18 +38,6 @@ class RouterTools:
 
     def providers(self) -> list[str]:
         return list(self.catalog.catalog.providers)
-
-    def explain(self, skill_name: str, command_line: dict[str, Any],
-                max_tokens: int | None = None) -> tuple[Skill, RouteDecision]:
-        """The route `dos run` would take, budgets included: a model whose worst case (the skill's prompt, what
-        recall may add, `max_tokens` of output) is over what a budget has left is removed, reason given.
-        BudgetExceeded if every model is."""
-        skill = self.skills.get(skill_name)
-        decision = explain(skill, self.catalog, command_line)
-        if self.spending is not None and decision.chain:
-            request = TurnRequest(skill=skill.name, text="", max_tokens=max_tokens)
-            decision = self.spending.guard(skill).fit_turn(decision, skill, request)
-        return skill, decision
 
     def test(self, name: str, max_tokens: int = 5) -> dict[str, Any]:
         """One tiny call to exactly this model (no fallback), not recorded in memory."""

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dos.cli.repl.render import Out, code_blocks
 from dos.cli.repl.session import CHAT_SKILL, ChatSession
-from dos.core.errors import StorageError, UnknownSkill, UsageError
+from dos.core.errors import DosError, StorageError, UnknownSkill, UsageError
+from dos.core.routing import require
 
 
 @dataclass(frozen=True)
@@ -117,18 +118,18 @@ class Commands:
                             "(/model NAME pins one, /model auto routes again)")
             return DONE
         s.model = None if arg in ("auto", "-") else arg
-        if s.model:
-            skill, decision = s.route()
-            if not decision.chain:
-                from dos.core.errors import NoRoute
-                from dos.core.routing import explain_empty
-
+        if s.model:  # a model no turn would take (its route, budgets, refuse it) is not pinned
+            try:
+                skill, decision = s.route()
+                require(decision, skill.name)
+            except DosError:
                 s.model = None
-                raise NoRoute(explain_empty(decision, skill.name))
+                raise
         self.out.notice(f"model: {s.model or 'routed'}")
         return DONE
 
     def route(self, arg: str) -> object:
+        """As `dos route explain`: the candidates, kept or removed (budgets too), and the chain."""
         skill, decision = self.session.route(self.session.resolve(arg) if arg else None)
         info = decision.describe()
         req = info["request"]

@@ -17,6 +17,7 @@ from dos.context import scope as conversation_scope
 from dos.core.domain import Skill, TurnRequest, TurnResult
 from dos.core.errors import UnknownSkill
 from dos.core.ids import new_id
+from dos.core.routing import RouteDecision, explain_turn
 
 from dos.cli.repl.chat_skill import CHAT_SKILL, ChatSkills, chat_runner
 from dos.cli.repl.hooks import ChatHooks
@@ -195,12 +196,15 @@ class ChatSession:
     def skill_object(self, name: str | None = None) -> Skill:
         return ChatSkills(self.dos.skills).get(name or self.skill)
 
-    def route(self, name: str | None = None) -> Any:
-        """The route the next turn would take (no model call): a RouteDecision."""
-        from dos.core.routing import explain
-
+    def route(self, name: str | None = None) -> tuple[Skill, RouteDecision]:
+        """The route the next turn would take, budgets included, as `dos route explain` gives it (no model call).
+        BudgetExceeded if budgets leave no model. Call it on the main thread: the budgets read the ledger through
+        the memory database's connection."""
         skill = self.skill_object(name)
-        return skill, explain(skill, self.dos.catalog, self.command_line())
+        request = TurnRequest(skill=skill.name, text="", model=self.model, max_tokens=self.options.max_tokens,
+                              recall=self.options.recall)
+        decision, _ = explain_turn(skill, self.dos.catalog, request, self.command_line(), self.dos.route_budgets)
+        return skill, decision
 
     def command_line(self) -> dict[str, Any]:
         return {"model": self.model, "prefer": self.options.prefer, "sovereignty": self.options.sovereignty}
