@@ -30,11 +30,11 @@ def create(
     """Create a token and print it once.  Example: dos tokens create editor --budget 5 --sovereignty local"""
     from datetime import datetime, timezone
 
-    from dos.cli.credits import _period
+    from dos.core.ledger import check_period
 
     check_name(name)
     limit = parse_amount(budget, what="--budget") if budget is not None else None
-    period = _period(period) or "total"
+    period = check_period(period) or "total"
     dos = build()
     unknown = [s for s in names(skills) if s not in {i.name for i in dos.skills.list()}]
     if unknown:
