@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # What a test prepares in a DOS_HOME (config, hooks, a database) is born private, as DOS makes its own files, so no
 # command prints its one-time "made private" note there; tests of that note set a loose umask themselves
-# (tests/test_private_files.py). Subprocesses inherit it.
+# (tests/adapters/files/test_private_files.py). Subprocesses inherit it.
 os.umask(0o077)
 
 
