@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # What a test prepares in a DOS_HOME (config, hooks, a database) is born private, as DOS makes its own files, so no
 # command prints its one-time "made private" note there; tests of that note set a loose umask themselves
-# (tests/adapters/files/test_private_files.py). Subprocesses inherit it.
+# (loose_umask below). Subprocesses inherit it.
 os.umask(0o077)
 
 
@@ -57,3 +57,11 @@ def dos(dos_home: Path, tmp_path: Path):
         return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
 
     return call
+
+
+@pytest.fixture
+def loose_umask():
+    """The usual umask (022): what made memory.db 0644 and data/ 0755 before."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)

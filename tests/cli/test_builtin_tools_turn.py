@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.models.test_routing_router import events, write_models_yaml
+from tests.cli.test_routing_router import events
 from tests.support.fake_provider import FakeProvider
+from tests.support.models_yaml import write_models_yaml
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
 

@@ -16,7 +16,7 @@ from dos.cli.repl.terminal import open_block, strip_fences, wants_vi
 from dos.cli.repl.toolbar import Toolbar
 from dos.core.errors import BudgetExceeded, UsageError
 from dos.core.hooks import HookOutcome, Hooks
-from tests.adapters.models.test_routing_router import write_models_yaml
+from tests.support.models_yaml import write_models_yaml
 from tests.support.skillfiles import write_skill
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hookfiles import pyscript, script, settings
 from tests.cli.test_run import memory_events as events
+from tests.support.hookfiles import pyscript, script, settings
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell hooks")
 FAST = ["--temperature", "0", "--max-tokens", "8"]

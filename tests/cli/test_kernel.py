@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.kernel.protocol import decode, encode, fingerprint, socket_path
+from dos.kernel.protocol import socket_path
 from tests.conftest import clean_env
 from tests.support.kernel_on import kernel_on
 
@@ -190,22 +190,6 @@ def test_a_kernel_of_another_version_or_environment_is_replaced(kdos):
     assert new["pid"] != old
 
 
-def test_fingerprint_follows_code_and_environment():
-    import dos
-
-    base = fingerprint({})
-    assert fingerprint({}) == base
-    assert fingerprint({"OPENAI_API_KEY": "sk-x"}) != base
-    assert fingerprint({"NO_COLOR": "1", "DOS_KERNEL": "1"}) == base  # display-only variables do not count
-    source = Path(dos.__file__).parent / "context.py"
-    st = source.stat()
-    try:
-        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-        assert fingerprint({}) != base
-    finally:
-        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
-
-
 def test_thin_client_imports_no_typer_rich_or_litellm(kdos, dos_home, tmp_path):
     assert kdos("kernel", "start").code == 0
     out = tmp_path / "modules.json"
@@ -223,34 +207,6 @@ def test_thin_client_imports_no_typer_rich_or_litellm(kdos, dos_home, tmp_path):
     assert not loaded & {"typer", "rich", "litellm", "llama_cpp", "yaml", "sqlite3"}, proc.stderr.decode()
     # nor what costs a start-up ~12 ms (under DOS_HOME, as here; without it platformdirs brings pathlib)
     assert not loaded & {"json", "re", "enum", "pathlib", "socket", "signal", "hashlib", "typing", "dataclasses"}
-
-
-def test_frames_are_the_json_the_standard_library_writes_and_reads():
-    frames = [{"o": "h\u00e9llo\n\t\"q\" \\ \u2028 \x00 \U0001f600"}, {"exit": 130}, {"refused": "version"},
-              {"op": "run", "argv": ["run", "x"], "ttys": {"stdin": False}, "env": {}, "n": None, "t": (1, 2)},
-              {"result": {"cost": 0.0, "duration_s": 1.25, "big": 10**20, "inf": float("inf"), "tiny": 1e-300}}]
-    for frame in frames:
-        line = encode(frame)
-        assert line == (json.dumps(frame, separators=(",", ":")) + "\n").encode()
-        assert decode(line) == json.loads(line)
-    for bad in (b"", b"[1]\n", b"nope\n", b'{"a": }\n'):
-        with pytest.raises(ValueError):
-            decode(bad)
-    with pytest.raises(TypeError):
-        encode({"o": object()})
-
-
-def test_the_client_finds_the_state_folder_the_rest_of_dos_uses(monkeypatch):
-    from dos.adapters.files.paths import resolve_paths
-    from dos.kernel.client import _state, _state_dir
-
-    for home in ("~/dos-home", "/tmp/dos home/", None):
-        if home is None:
-            monkeypatch.delenv("DOS_HOME", raising=False)
-        else:
-            monkeypatch.setenv("DOS_HOME", home)
-        assert Path(_state_dir()) == _state() == resolve_paths().state
-        assert socket_path(_state_dir()) == socket_path(resolve_paths().state)
 
 
 def test_a_dos_package_in_the_current_folder_never_runs_in_the_kernel(kdos, dos_home, tmp_path):

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from tests.support.fake_provider import FakeProvider
-from tests.support.skillfiles import write_skill
 from tests.architecture.test_architecture import HEAVY, modules_loaded_by
-from tests.adapters.models.test_routing_router import fake_models_yaml, write_models_yaml
+from tests.support.fake_provider import FakeProvider
+from tests.support.models_yaml import fake_models_yaml, write_models_yaml
+from tests.support.skillfiles import write_skill
 
 
 def test_credits_grant_budget_and_ledger_commands(dos):

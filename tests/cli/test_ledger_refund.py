@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from tests.support.fake_provider import FakeProvider
+from tests.support.models_yaml import fake_models_yaml, write_models_yaml
 from tests.support.skillfiles import write_skill
-from tests.adapters.models.test_routing_router import fake_models_yaml, write_models_yaml
 
 
 def test_a_refund_gives_back_a_turns_cost_once_and_the_budget_counts_it(dos, dos_home, tmp_path):

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from tests.support.fake_provider import FakeProvider
-from tests.support.skillfiles import write_skill
 from tests.architecture.test_architecture import HEAVY, modules_loaded_by
-from tests.adapters.models.test_routing_router import events, write_models_yaml
+from tests.cli.test_routing_router import events
+from tests.support.fake_provider import FakeProvider
+from tests.support.models_yaml import write_models_yaml
+from tests.support.skillfiles import write_skill
 
 SECRET = "sk-proj-" + "k" * 40
 

@@ -167,27 +167,3 @@ def test_the_chat_prints_skill_and_pack_metadata_inert(dos, dos_home):
     assert r.code == 0, r.err
     assert "pwned" in r.out + r.err
     assert_inert(r.out + r.err)
-
-
-def test_printable_escapes_controls_and_keeps_text():
-    from dos.core.printable import printable
-
-    assert printable("a\x1b]0;t\x07b\x9bc\u202ed\x7f") == "a\\x1b]0;t\\x07b\\x9bc\\u202ed\\x7f"
-    assert printable("tab\tnew\nline") == "tab\\tnew\\nline"
-    assert printable("tab\tnew\nline", lines=True) == "tab\tnew\nline"
-    assert printable("héllo 日本 ✓ — “q”") == "héllo 日本 ✓ — “q”"
-    assert printable("cr\r") == "cr\\r"
-
-
-def test_which_settings_can_send_a_skills_turns_off_the_machine():
-    from dos.core.skill_rules import off_machine
-
-    local = {"local/smollm2", "ollama/llama3"}.__contains__
-    assert off_machine({"model": "ollama/llama3", "temperature": 0.2}, local) == []
-    assert off_machine({"model": "gpt-4o", "route": {"model": "gpt-4o"}}, local) == ["pins model gpt-4o"]
-    assert off_machine({"route": {"min_context": 100000, "capabilities": ["vision"], "prefer": "cheapest"}}, local) == \
-        ["prefers cheapest", "requires capabilities vision", "requires min_context 100000"]
-    assert off_machine({"route": {"sovereignty": "eu,us"}}, local) == ["allows sovereignty eu, us only"]
-    assert off_machine({"route": {"sovereignty": "local, eu", "prefer": "best"}}, local) == ["prefers best"]
-    assert off_machine({"model": "gpt-4o", "route": {"sovereignty": ["local"], "prefer": "best"}}, local) == []
-    assert off_machine("not a mapping", local) == off_machine(None, local) == []

@@ -1,10 +1,9 @@
-"""Recall: past events offered to the model within a budget; `-c` continues this terminal's conversation only."""
+"""Recall: past events offered to the model within a budget, related notes and the session's turns, the last
+session found per scope (`dos run -c` through the CLI: tests/cli/test_memory_recall.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event, Skill, TurnRequest, TurnSummary, Usage
@@ -78,16 +77,3 @@ def test_last_session_is_found_per_scope(tmp_path: Path):
     runner(memory, model).run(TurnRequest("explain", "two", scope="tty:/dev/pts/2"))
     assert memory.last_session("tty:/dev/pts/1") == a.session_id
     assert memory.last_session("dir:/elsewhere") is None
-
-
-@pytest.mark.model
-def test_run_continue_keeps_to_this_terminal_and_show_context(dos, tmp_path: Path):
-    args = ("run", "explain", "--max-tokens", "3", "--temperature", "0")
-    first = dos(*args, "What is a zebra?", cwd=tmp_path)
-    assert first.code == 0, first.err
-    other_terminal = dos(*args, "-c", "--show-context", "Tell me more.", env={"TERM_SESSION_ID": "other"}, cwd=tmp_path)
-    assert "0 earlier turn(s)" in other_terminal.err
-    same = dos(*args, "-c", "--show-context", "Tell me more.", cwd=tmp_path)
-    assert "1 earlier turn(s)" in same.err and "What is a zebra?" in same.err
-    quiet = dos(*args, "-c", "--no-memory", "--show-context", "More.", cwd=tmp_path)
-    assert "context:" not in quiet.err

@@ -1,6 +1,7 @@
 """`dos serve` driven by the official OpenAI SDK: models, completions streamed and not on the embedded model,
 skills as models, token policy (revoked, sovereignty, skills, budget), tools passed through, provider failure,
-32 concurrent streams with nothing lost, and bad requests that leave the server up."""
+32 concurrent streams with nothing lost, and bad requests that leave the server up. (What `dos serve` refuses
+before it listens: tests/cli/test_serve.py.)"""
 
 from __future__ import annotations
 
@@ -297,15 +298,3 @@ def test_all_providers_failing_is_a_502_the_sdk_does_not_retry(cloud):
     assert cloud.provider.requests.count("broken") == before + 1  # x-should-retry: false
     [response] = cloud.responses("unlucky")
     assert json.loads(response["data"])["complete"] is False
-
-
-def test_listening_beyond_loopback_needs_allow_remote_and_a_token(tmp_path, dos):
-    refused = dos("serve", "--host", "0.0.0.0", "--port", "0")
-    assert refused.code == 2 and "--allow-remote" in refused.err and "Traceback" not in refused.err
-    no_token = dos("serve", "--host", "0.0.0.0", "--port", "0", "--allow-remote")
-    assert no_token.code == 2 and "dos tokens create" in no_token.err
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        busy = dos("serve", "--port", str(taken.getsockname()[1]))
-    assert busy.code == 2 and "cannot listen" in busy.err and busy.err.count("\n") == 1

@@ -1,5 +1,5 @@
 """MCP client: servers from every config source, the official SDK against real servers (mcp-server-time from
-PyPI, and a fixture server that crashes and hangs), and `dos mcp list` / `dos mcp call`."""
+PyPI, and a fixture server that crashes and hangs). (`dos mcp list` / `dos mcp call`: tests/cli/test_mcp.py.)"""
 
 from __future__ import annotations
 
@@ -140,44 +140,6 @@ def test_broken_crashing_and_hanging_servers_give_one_line_errors():
         assert host.call(fixture, "echo", {"text": "again"}).text == "echo: again"  # restarted on next use
     finally:
         host.close()
-
-
-# ---------------------------------------------------------------------------------------------- the commands
-
-
-def test_dos_mcp_list_and_call(dos, tmp_path):
-    write_mcp_json(tmp_path, {"time": time_server(env={"SECRET_TOKEN": "hunter2-secret"}),
-                              "broken": {"command": "/nonexistent/server"}})
-    assert dos("trust").code == 0
-    r = dos("mcp", "list")
-    assert r.code == 0, r.err
-    assert "time__get_current_time" in r.out and "command not found" in r.out and "hunter2" not in r.out + r.err
-    data = json.loads(dos("mcp", "list", "--json").out)
-    by = {s["name"]: s for s in data["servers"]}
-    assert by["time"]["status"] == "ok" and by["broken"]["status"] == "error" and by["time"]["env"] == ["SECRET_TOKEN"]
-    r = dos("mcp", "call", "time", "get_current_time", "--args", '{"timezone": "UTC"}')
-    assert r.code == 0, r.err
-    assert json.loads(r.out)["timezone"] == "UTC"
-    r = dos("mcp", "call", "time", "get_current_time", "--args", '{"timezone": "UTC"}', "--json")
-    assert json.loads(r.out)["structured"]["timezone"] == "UTC"
-
-
-def test_dos_mcp_call_errors(dos, tmp_path):
-    write_mcp_json(tmp_path, {"time": time_server(), "broken": {"command": "/nonexistent/server"}})
-    assert dos("trust").code == 0
-    r = dos("mcp", "call", "broken", "x")
-    assert r.code == 15 and r.err.count("\n") == 1 and "command not found" in r.err and "Traceback" not in r.err
-    r = dos("mcp", "call", "time", "get_current_time", "--args", '{"timezone": "Nowhere/Nope"}')
-    assert r.code == 15 and "returned an error" in r.err
-    r = dos("mcp", "call", "nope", "x")
-    assert r.code == 2 and "declared: time, broken" in r.err
-    r = dos("mcp", "call", "time", "x", "--args", "{not json")
-    assert r.code == 2 and "not JSON" in r.err
-
-
-def test_no_servers_declared(dos):
-    r = dos("mcp", "list")
-    assert r.code == 0 and "no MCP servers declared" in r.out
 
 
 def test_each_server_problem_names_the_line_of_the_offending_key(tmp_path):
