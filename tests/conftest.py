@@ -1,10 +1,9 @@
-"""Shared fixtures: a fresh DOS_HOME per test and a runner for the real `dos` CLI as a subprocess."""
+"""Shared by every folder: a fresh DOS_HOME per test, the environment a `dos` subprocess runs in, a loose umask.
+The runner for the real `dos` CLI, the `dos` fixture, is in tests/cli/conftest.py: only tests/cli/ drives the CLI."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # What a test prepares in a DOS_HOME (config, hooks, a database) is born private, as DOS makes its own files, so no
 # command prints its one-time "made private" note there; tests of that note set a loose umask themselves
-# (tests/test_private_files.py). Subprocesses inherit it.
+# (loose_umask below). Subprocesses inherit it.
 os.umask(0o077)
 
 
@@ -39,21 +38,8 @@ def dos_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def dos(dos_home: Path, tmp_path: Path):
-    """Call `dos ARGS...` as a subprocess with DOS_HOME set; returns code, stdout, stderr."""
-
-    def call(*args: str, input: str | bytes | None = None, env: dict | None = None, cwd: Path | None = None,
-             timeout: float = 180) -> Result:
-        full_env = clean_env(dos_home, **(env or {}))
-        data = input.encode() if isinstance(input, str) else input
-        proc = subprocess.run(
-            [sys.executable, "-m", "dos", *args],
-            input=data if data is not None else b"",
-            capture_output=True,
-            env=full_env,
-            cwd=cwd or tmp_path,
-            timeout=timeout,
-        )
-        return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
-
-    return call
+def loose_umask():
+    """The usual umask (022): what made memory.db 0644 and data/ 0755 before."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
