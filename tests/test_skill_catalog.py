@@ -135,14 +135,17 @@ def test_a_model_that_cannot_call_tools_gets_nothing_new():
     assert skills.listed == 0  # not even listed
 
 
-def test_the_catalog_lists_usable_skills_after_the_turns_own_prompt():
+def test_the_catalog_lists_usable_skills_after_the_turns_own_prompt_with_locations_for_file_tools():
     skills = Skills(PDF, NOTES)
-    found = disclose(skills, assistant(), TurnRequest(skill="chat", text="hi", skill_catalog=True), TOOLS)
+    asking = TurnRequest(skill="chat", text="hi", skill_catalog=True)
+    found = disclose(skills, assistant(), asking, TOOLS)
     assert found is not None and found.tool is not None and found.tool.qualified == ACTIVATE
     system = found.prompt_skill().body
     assert system.startswith(ASSISTANT_BODY + "\n\n")
-    assert '<skill name="pdf" location="/s/pdf/SKILL.md">Fill PDF forms.</skill>' in system
+    assert '<skill name="pdf">Fill PDF forms.</skill>' in system  # only the Skill tool: no use for a location
     assert 'name="notes"' in system and "broken" not in system and "the pack's pdf" not in system
+    with_files = disclose(skills, assistant(), replace(asking, tools=("builtin",)), TOOLS).prompt_skill().body
+    assert '<skill name="pdf" location="/s/pdf/SKILL.md">Fill PDF forms.</skill>' in with_files
 
 
 def test_a_named_skill_is_active_from_the_start_with_its_files_and_no_catalog():

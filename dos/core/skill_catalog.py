@@ -7,7 +7,7 @@ reads (`Read`) or runs (`RunScript`) when the instructions call for them.
 Which turns get what:
 - A turn whose request asks for the catalog (`TurnRequest.skill_catalog`: each `dos chat` turn, `dos run` without a
   skill) gets it, and the `Skill` tool, when its model can call tools (the catalog's `tools` capability, from
-  LiteLLM's capability data or models.yaml).
+  LiteLLM's capability data or models.yaml). Where each SKILL.md is, only when the built-in file tools are on.
 - A turn's own skill is active from the start; for a model that can call tools its system prompt is the skill's
   instructions plus its catalog of files (every file beside SKILL.md, and the folder they are in).
 - A model that cannot call tools (the embedded default) gets nothing of this: its prompt is what it was.
@@ -126,7 +126,8 @@ def _one_line(text: str) -> str:
 
 
 def _line(name: str, description: str, location: str) -> str:
-    return f'<skill name="{name}" location="{location}">{description}</skill>'
+    where = f' location="{location}"' if location else ""
+    return f'<skill name="{name}"{where}>{description}</skill>'
 
 
 def _left_out(n: int) -> str:
@@ -173,10 +174,10 @@ def build_catalog(entries: tuple[CatalogEntry, ...], budget_tokens: int) -> Cata
     return Catalog(text, count, left_out, limit if cut else None)
 
 
-def catalog_entries(skills: SkillSource, active: str = "") -> tuple[CatalogEntry, ...]:
+def catalog_entries(skills: SkillSource, active: str = "", locations: bool = True) -> tuple[CatalogEntry, ...]:
     """The enabled skills a catalog lists: usable (not broken, not waiting for `dos trust`), not shadowed by another
-    of the same name, and not the one already active."""
-    return tuple(CatalogEntry(i.name, i.description, i.path) for i in skills.list()
+    of the same name, and not the one already active. `locations`: with where each SKILL.md is."""
+    return tuple(CatalogEntry(i.name, i.description, i.path if locations else "") for i in skills.list()
                  if i.error is None and i.shadowed_by is None and i.name != active)
 
 
@@ -252,13 +253,15 @@ class Disclosure:
 
 def disclose(skills: SkillSource, skill: Skill, request: TurnRequest, model: ModelEntry | None) -> Disclosure | None:
     """A turn's disclosure, or None when it has nothing to add: its model cannot call tools (or is not known), or
-    it offers no catalog and its skill bundles no files."""
+    it offers no catalog and its skill bundles no files. The catalog says where each skill is only when the turn
+    has the built-in file tools (the guide's filesystem-based agent); else the `Skill` tool is the only way in, and
+    the locations would cost some 20 tokens a skill for nothing."""
     if model is None or "tools" not in model.capabilities:
         return None
     catalog = None
     if request.skill_catalog:
         try:
-            entries = catalog_entries(skills, skill.name)
+            entries = catalog_entries(skills, skill.name, locations=BUILTIN in request.tools)
         except DosError:  # a source that cannot be listed (a broken pack): no catalog, the turn goes on
             entries = ()
         catalog = build_catalog(entries, budget_for(model.context_window)) if entries else None
