@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dos.core.domain import Chunk, Event, TurnRequest, Usage  # noqa: E402
-from dos.core.routing import ModelEntry, RouteDecision, RouteRequest  # noqa: E402
+from dos.core.domain import Chunk, TurnRequest, Usage  # noqa: E402
+from dos.core.routing import ModelEntry, Routing  # noqa: E402
 from dos.core.skill_catalog import (  # noqa: E402
     CatalogEntry,
     assistant,
@@ -91,30 +91,42 @@ def token_table(n: int) -> None:
 # ---------------------------------------------------------------------------------------------- latency
 
 
-class Routed:
-    """A routed call to an instant model that answers without calling a tool."""
+class Model:
+    """An instant model that answers without calling a tool."""
 
-    def __init__(self, entry: ModelEntry):
-        self.model = entry.name
-        self.decision = RouteDecision(RouteRequest(), (), (entry,))
-
-    def attach(self, **turn: object) -> None:
-        pass
+    system = ""
 
     def stream(self, model, messages, *, max_tokens, temperature, **options):  # noqa: ANN001, ANN201
+        self.system = messages[0]["content"]
         yield Chunk(text="Hello.")
         yield Chunk(finish_reason="stop", usage=Usage(5, 1), cost=0.0, model=model)
 
-    def event(self, error=None, **common):  # noqa: ANN001, ANN201
-        return Event(kind="route", **common)
+    def report(self) -> dict:
+        return {}
 
 
-class Router:
+class Catalog:
+    """A model catalog of one model (dos.core.routing.ModelCatalog)."""
+
     def __init__(self, entry: ModelEntry):
         self.entry = entry
 
-    def plan(self, skill, request):  # noqa: ANN001, ANN201
-        return Routed(self.entry)
+    def entries(self) -> list[ModelEntry]:
+        return [self.entry]
+
+    def route_settings(self) -> dict:
+        return {}
+
+    def adhoc(self, name: str) -> ModelEntry:
+        return ModelEntry(name)
+
+
+class Binder:
+    def __init__(self, model: Model):
+        self.model = model
+
+    def bind(self, decision: object) -> Model:
+        return self.model
 
 
 def latency(n: int, turns: int) -> None:
@@ -127,12 +139,16 @@ def latency(n: int, turns: int) -> None:
 
         dos = build()
         tools = dos.turn_tools()
-        runners = {name: TurnRunner(dos.skills, None, None, SystemClock(), router=Router(entry), tools=tools)
+        models = {"plain": Model(), "tools": Model()}
+        runners = {name: TurnRunner(dos.skills, Routing(Catalog(entry), Binder(models[name]), SystemClock()), None,
+                                    SystemClock(), tools=tools)
                    for name, entry in (("plain", PLAIN_MODEL), ("tools", TOOL_MODEL))}
         request = TurnRequest(skill="chat", text="Say hello.", log=False, recall=False, skill_catalog=True)
         skill = assistant()
-        assert "<available_skills>" not in _system(runners["plain"], request)
-        assert "<available_skills>" in _system(runners["tools"], request)
+        for runner in runners.values():
+            runner.run(request, skill=skill)
+        assert "<available_skills>" not in models["plain"].system
+        assert "<available_skills>" in models["tools"].system
         times: dict[str, list[float]] = {"plain": [], "tools": [], "listing": [], "building": []}
         for _ in range(turns):  # side by side: each round runs each
             for name, runner in runners.items():
@@ -159,22 +175,6 @@ def latency(n: int, turns: int) -> None:
     print(f"| of which: listing the skills (index cache) | {ms['listing'][0]:.2f} | {ms['listing'][1]:.2f} |")
     print(f"| of which: building the catalog text (not cached) | {ms['building'][0]:.2f} | {ms['building'][1]:.2f} |")
     print()
-
-
-def _system(runner, request) -> str:  # noqa: ANN001
-    seen: list[str] = []
-    original = Routed.stream
-
-    def spy(self, model, messages, **kw):  # noqa: ANN001, ANN003, ANN202
-        seen.append(messages[0]["content"])
-        return original(self, model, messages, **kw)
-
-    Routed.stream = spy  # type: ignore[method-assign]
-    try:
-        runner.run(request, skill=assistant())
-    finally:
-        Routed.stream = original  # type: ignore[method-assign]
-    return seen[0]
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ from dos.core.skill_rules import (
 PROJECT = "project"  # the label of ./.dos/skills, the folder DOS runs in (a cloned repository, maybe)
 RESOURCE_DIRS = ("references", "scripts", "assets")
 MAX_RESOURCES = 40
-MAX_BUNDLED = 100  # files a skill's catalog of files lists (dos.core.skill_catalog says when there may be more)
+MAX_BUNDLED = 100  # files a skill's catalog of files lists: dos.core.skill_catalog.FILES_LISTED (not imported:
+# listing skills stays light)
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 
 
