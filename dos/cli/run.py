@@ -15,9 +15,12 @@ from dos.cli.output import AnswerStream, print_json
 from dos.context import scope as conversation_scope, turn_id as announced_turn_id
 from dos.core.domain import TurnRequest
 from dos.core.recall import Recalled
+from dos.core.skill_catalog import ASSISTANT, assistant, names_no_skill
 from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
 
-HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin).
+HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin). A quoted prompt in place of
+the skill (`dos run "fill this form" < form.pdf`) runs without one: a model that can call tools is shown the
+installed skills and activates the one the task needs.
 
 Example: echo "long notes..." | dos run summarize
 """
@@ -51,7 +54,8 @@ def _interrupt_on_sigterm() -> None:
 
 
 def run(
-    skill: str = typer.Argument(..., help="The skill to run (see `dos skills list`).", autocompletion=skill_names),
+    skill: str = typer.Argument(..., help="The skill to run (see `dos skills list`), or a quoted prompt to run "
+                                "without one.", autocompletion=skill_names),
     text: Optional[list[str]] = typer.Argument(None, help="The prompt; stdin is appended when piped."),
     model: Optional[str] = MODEL,
     prefer: Optional[str] = PREFER,
@@ -70,9 +74,10 @@ def run(
     _interrupt_on_sigterm()
     dos = build()
     scope = conversation_scope()  # the client's terminal or folder, also when the kernel runs this
+    no_skill = names_no_skill(skill)
     request = TurnRequest(
-        skill=skill,
-        text=read_prompt(text or []),
+        skill=ASSISTANT if no_skill else skill,
+        text=read_prompt([skill, *(text or [])] if no_skill else text or []),
         model=model,
         max_tokens=max_tokens,
         temperature=temperature,
@@ -84,10 +89,12 @@ def run(
         tools=tuple(t.strip() for t in (tools or "").split(",") if t.strip()),
         tool_choice=tool_choice,
         turn_id=announced_turn_id(),
+        skill_catalog=no_skill,
     )
     runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
     with AnswerStream(quiet=json_out) as out:
-        result = runner.run(request, on_text=out.write, on_context=show_context if context else lambda _: None)
+        result = runner.run(request, on_text=out.write, on_context=show_context if context else lambda _: None,
+                            skill=assistant() if no_skill else None)
     if json_out:
         print_json(
             {

@@ -23,6 +23,11 @@ class Skill:
     path: str
     source: str  # "project", "user", "pack:NAME" or "builtin:NAME"
     metadata: dict[str, Any] = field(default_factory=dict)
+    # For progressive disclosure (dos.core.skill_catalog): the SKILL.md body alone, before DOS lists some of its
+    # files under it in `body` (None: `body` is all there is), and every file bundled beside SKILL.md, relative to
+    # its folder (a bounded list)
+    instructions: str | None = None
+    files: tuple[str, ...] = ()
 
     @property
     def dos(self) -> dict[str, Any]:
@@ -65,6 +70,9 @@ class TurnRequest:
     options: Mapping[str, Any] = field(default_factory=dict)  # passed to the model as given: tools, stop, seed...
     client: str | None = None  # who asked, when not the person at the terminal: the gateway's token name
     turn_id: str | None = None  # given by the caller (the gateway names its response after it); else new
+    # offer the catalog of enabled skills and the tool that activates one, if the model can call tools
+    # (dos.core.skill_catalog): each `dos chat` turn, and `dos run` without a skill
+    skill_catalog: bool = False
 
 
 @dataclass(frozen=True)

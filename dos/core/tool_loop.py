@@ -20,6 +20,7 @@ from dos.core.errors import DosError
 from dos.core.hooks import HookSession, skill_pack
 from dos.core.ports import MemoryLog, ModelStream, ToolHost
 from dos.core.redact import redact, redact_data
+from dos.core.skill_catalog import ACTIVATION_CHARS, Disclosure
 from dos.core.tools import (
     BUILTIN,
     MAX_TOOL_ROUNDS,
@@ -59,37 +60,42 @@ class ToolLoop:
     """Tools for one turn. `prepare()` lists them (False: no tools, the turn streams as usual)."""
 
     def __init__(self, model_stream: ModelStream, host: ToolHost, skill: Skill, request: TurnRequest,
-                 hooks: HookSession, memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None]):
+                 hooks: HookSession, memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None],
+                 disclosure: Disclosure | None = None):
         self.model_stream, self.host, self.skill, self.request = model_stream, host, skill, request
         self.hooks, self.memory, self.common, self.notify = hooks, memory, common, notify
+        self.disclosure = disclosure  # the skill catalog's turn: its `Skill` tool activates one (dos.core.skill_catalog)
         self.servers: dict[str, ServerSpec] = {}
         self.tools: list[ToolSpec] = []
         self.allowed = tool_setting(skill.metadata.get("allowed-tools"))
 
     def prepare(self) -> bool:
+        if tools_wanted(self.skill, self.request):  # else only the activation tool, and no MCP file is read
+            self._list_servers()
+        if self.disclosure is not None and self.disclosure.tool is not None:
+            self.tools.append(self.disclosure.tool)
+        if not self.tools:
+            self.close()
+        return bool(self.tools)
+
+    def _list_servers(self) -> None:
         try:
             declared = self.host.servers()
         except DosError as exc:  # a broken mcp.yaml: fatal only when the command line asked for tools
             if self.request.tools:
                 raise
             self.notify(f"{exc.message}; no MCP tools this turn")
-            return False
+            return
         wanted = wanted_servers(self.skill, self.request, declared)
         missing = [e for e in self.request.tools if not servers_named([e], [s.name for s in wanted])]
         for entry in missing:
             self.notify(f"--tools: no MCP server named '{entry}' is declared (see `dos mcp list`)")
-        if not wanted:
-            self.close()
-            return False
-        for listed in self.host.list_tools(wanted):
+        for listed in self.host.list_tools(wanted) if wanted else []:
             if listed.error:
                 self.notify(f"{listed.error}; the turn goes on without its tools")
                 continue
             self.servers[listed.server.name] = listed.server
             self.tools += listed.tools
-        if not self.tools:
-            self.close()
-        return bool(self.tools)
 
     def close(self) -> None:
         self.host.close()
@@ -150,7 +156,8 @@ class ToolLoop:
         tool = next((t for t in self.tools if t.qualified == call.name), None)
         if tool is None:
             return self._refuse(call, model, f"no tool named '{call.name}' was offered")
-        if self.allowed and not allows(self.allowed, call.name):
+        activation = self.disclosure is not None and tool is self.disclosure.tool
+        if self.allowed and not activation and not allows(self.allowed, call.name):
             return self._refuse(call, model, f"the skill's allowed-tools do not include {call.name}")
         if arguments is None:
             return self._finish(call, model, ToolResult(error=f"the arguments are not a JSON object: "
@@ -160,13 +167,35 @@ class ToolLoop:
             return self._refuse(call, model, f"a PreToolUse hook blocked it: {one_line(decision.reason) or 'no reason'}")
         if isinstance(decision.updated_input, dict):
             arguments = decision.updated_input
-        result = self.host.call(self.servers[tool.server], tool.name, arguments)
+        extra: dict[str, Any] = {}
+        if activation:
+            result, extra = self._activate(arguments)
+        else:
+            result = self.host.call(self.servers[tool.server], tool.name, arguments)
         if result.error:
             self.notify(f"tool {call.name} failed: {result.error}; the turn goes on")
         after = self.hooks.post_tool(call.name, arguments, result.for_model(), call.id)
-        text = self._finish(call, model, result)
+        text = self._finish(call, model, result, extra)
         context = after.additional_context
         return f"{text}\n\n{context}" if context else text
+
+    def _activate(self, arguments: dict[str, Any]) -> tuple[ToolResult, dict[str, Any]]:
+        """A `Skill` call: the skill's instructions and files for the model; from now on it is the active skill (its
+        allowed-tools apply, RunScript runs its scripts)."""
+        done = self.disclosure.activate(arguments)  # type: ignore[union-attr]
+        if done.skill is None:
+            return ToolResult(text=done.error or "no such skill", is_error=True), {}
+        if not done.again:
+            self.skill = done.skill
+            self.allowed = tool_setting(done.skill.metadata.get("allowed-tools")) or self.allowed
+            if (builtin := self.servers.get(BUILTIN)) is not None:  # RunScript: the new skill's scripts
+                self.servers[BUILTIN] = spec = replace(builtin, skill=done.skill.path)
+                mine = [t for listed in self.host.list_tools([spec]) for t in listed.tools]
+                at = next(i for i, t in enumerate(self.tools) if t.server == BUILTIN)
+                self.tools = [t for t in self.tools if t.server != BUILTIN or t is self.disclosure.tool]
+                self.tools[at:at] = mine  # in their place: the offer changes only by RunScript
+        return ToolResult(text=done.text, limit=ACTIVATION_CHARS), {"activated": done.skill.name, "skill_path": done.skill.path,
+                                            "files": len(done.skill.files), "again": done.again}
 
     def _refuse(self, call: ToolCall, model: str, reason: str) -> str:
         self.notify(f"tool call refused: {reason}")
@@ -174,12 +203,12 @@ class ToolLoop:
                      {"tool": call.name, "id": call.id, "ok": False, "refused": True, "error": reason})
         return f"error: refused: {reason}"
 
-    def _finish(self, call: ToolCall, model: str, result: ToolResult) -> str:
+    def _finish(self, call: ToolCall, model: str, result: ToolResult, extra: dict[str, Any] | None = None) -> str:
         shown = result.text if not result.error else result.error
         self._record("tool_result", "tool", redact(shown[:EVENT_TEXT_CHARS]), model,
                      {"tool": call.name, "id": call.id, "ok": result.ok, "is_error": result.is_error,
                       "error": result.error, "duration_s": result.duration_s,
-                      "truncated": len(shown) > EVENT_TEXT_CHARS})
+                      "truncated": len(shown) > EVENT_TEXT_CHARS} | (extra or {}))
         return result.for_model()
 
     def _record(self, kind: str, actor: str, text: str, model: str, data: dict[str, Any]) -> None:

@@ -109,6 +109,7 @@ class ToolResult:
     structured: Any = None
     error: str | None = None  # the server could not start, timed out, crashed, ...
     duration_s: float = 0.0
+    limit: int = MAX_RESULT_CHARS  # characters the model gets (a skill's instructions, once activated, more)
 
     @property
     def ok(self) -> bool:
@@ -117,7 +118,7 @@ class ToolResult:
     def for_model(self) -> str:
         if self.error:
             return f"error: {self.error}"
-        text = self.text if len(self.text) <= MAX_RESULT_CHARS else self.text[:MAX_RESULT_CHARS] + " [truncated]"
+        text = self.text if len(self.text) <= self.limit else self.text[:self.limit] + " [truncated]"
         return f"error: {text}" if self.is_error else text
 
 

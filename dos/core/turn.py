@@ -13,6 +13,7 @@ from dos.core.ports import Clock, MemoryLog, MemoryRecall, SkillSource, ToolHost
 from dos.core.recall import Recalled, recall
 from dos.core.redact import redact
 from dos.core.routing import Routing
+from dos.core.skill_catalog import disclose
 from dos.core.tool_loop import ToolLoop, tools_wanted
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
@@ -87,9 +88,12 @@ class TurnRunner:
             recalled = recall(self.memory, gate.text, session_id, turn_id, request.recall_tokens)
             on_context(recalled)
 
-        messages = hooks.pre_model(model, hooks.messages(build_messages(skill, gate.text, recalled,
-                                                                        request.conversation)),
-                                   max_tokens, temperature)  # PreModelCall hooks see the final messages; may block
+        own_tools = bool(request.options.get("tools"))  # the caller's own tools: it runs them, and gets no catalog
+        disclosure = disclose(self.skills, skill, request, routed.decision.chain[0]) if (
+            self.tool_host is not None and not own_tools) else None  # for a model that can call tools
+        messages = hooks.pre_model(model, hooks.messages(build_messages(
+            disclosure.prompt_skill() if disclosure else skill, gate.text, recalled, request.conversation)),
+            max_tokens, temperature)  # PreModelCall hooks see the final messages; may block
         parts: list[str] = []
         calls: list[Any] = []  # tool calls the model asked the caller to run (the caller passed its tools)
         usage, cost, finish, served_by = Usage(), 0.0, "stop", model
@@ -97,9 +101,9 @@ class TurnRunner:
         first_token: float | None = None
         saved_at: float | None = None
         try:
-            loop = (ToolLoop(routed, self.tool_host, skill, request, hooks, memory, common,
-                             self.hooks.notify) if self.tool_host is not None and tools_wanted(skill, request)
-                    and not request.options.get("tools") else None)  # the caller's own tools: it runs them
+            loop = (ToolLoop(routed, self.tool_host, skill, request, hooks, memory, common, self.hooks.notify,
+                             disclosure) if self.tool_host is not None and not own_tools
+                    and (tools_wanted(skill, request) or disclosure and disclosure.tool) else None)
             stream = loop if loop and loop.prepare() else routed
             options = {} if stream is loop else dict(request.options)
             for chunk in stream.stream(

@@ -30,6 +30,9 @@ from dos.core.skill_rules import (
 PROJECT = "project"  # the label of ./.dos/skills, the folder DOS runs in (a cloned repository, maybe)
 RESOURCE_DIRS = ("references", "scripts", "assets")
 MAX_RESOURCES = 40
+MAX_BUNDLED = 100  # files a skill's catalog of files lists: dos.core.skill_catalog.FILES_LISTED (not imported:
+# listing skills stays light)
+SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,21 @@ def resources(folder: Path) -> list[str]:
             if p.is_file() and len(found) < MAX_RESOURCES:
                 found.append(p.relative_to(folder).as_posix())
     return found
+
+
+def bundled_files(folder: Path, limit: int = MAX_BUNDLED) -> tuple[str, ...]:
+    """Every file in a skill's folder but its SKILL.md, relative, sorted, at most `limit`: hidden files and folders,
+    caches and node_modules are left out."""
+    found: list[str] = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+        here = Path(top).relative_to(folder)
+        for name in sorted(n for n in names if not n.startswith(".")):
+            if here.parts or name != "SKILL.md":
+                found.append((here / name).as_posix())
+                if len(found) >= limit:
+                    return tuple(found)
+    return tuple(found)
 
 
 class EnabledPacks(Protocol):
@@ -330,7 +348,9 @@ class FolderSkills:
             body = body.rstrip() + "\n\nFiles this skill can use (ask for one by path when needed):\n" + "\n".join(
                 f"- {f}" for f in files
             )
-        return Skill(entry.name, description_of(doc), body, str(entry.path), entry.source.label, metadata)
+        bundled = bundled_files(entry.path.parent) if entry.source.kind == "skill" else ()
+        return Skill(entry.name, description_of(doc), body, str(entry.path), entry.source.label, metadata,
+                     instructions=doc.body, files=bundled)
 
 
 def _name(source: Source, path: Path, record: dict[str, Any]) -> str:

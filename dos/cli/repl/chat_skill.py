@@ -8,12 +8,11 @@ from typing import Any
 from dos.bootstrap import Dos
 from dos.core.domain import Skill
 from dos.core.errors import UnknownSkill
+from dos.core.skill_catalog import ASSISTANT, assistant
 
 from dos.cli.repl.hooks import ChatHooks
 
-CHAT_SKILL = "chat"
-CHAT_BODY = ("You are DOS, a helpful assistant in the user's terminal. Answer clearly and concisely. Use Markdown; "
-             "put code in fenced code blocks with the language named.")
+CHAT_SKILL = ASSISTANT  # the plain assistant (`dos run` without a skill runs it too)
 
 
 class ChatSkills:
@@ -32,7 +31,7 @@ class ChatSkills:
         except UnknownSkill:
             if name != CHAT_SKILL:
                 raise
-            return Skill(CHAT_SKILL, "Talk with DOS.", CHAT_BODY, "", "dos")
+            return assistant()
 
 
 def chat_runner(dos: Dos, prefer: str | None, sovereignty: str | None, hooks: ChatHooks) -> Any:

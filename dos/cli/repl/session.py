@@ -266,7 +266,7 @@ class ChatSession:
         name = skill or self.skill
         request = dict(skill=name, text=text, model=self.model, max_tokens=self.options.max_tokens,
                        temperature=self.options.temperature, log=self.options.log, session_id=self.session_id,
-                       recall=self.options.recall, scope=self.scope, turn_id=new_id())
+                       recall=self.options.recall, scope=self.scope, turn_id=new_id(), skill_catalog=True)
         self.warm.wait()
         if self._unsaid:
             self.notice(self._unsaid)
