@@ -27,7 +27,7 @@ from dos.core.skill_catalog import (
 )
 from dos.core.tools import BUILTIN, ServerSpec, ServerTools, ToolCall, ToolResult, ToolSpec
 from dos.core.turn import TurnRunner
-from tests.fakes import FakeMemory, TickClock, routed
+from tests.support.fakes import FakeMemory, TickClock, routed
 
 TOOLS = ModelEntry("tooly", capabilities=frozenset({"chat", "tools"}), context_window=100_000)
 PLAIN = ModelEntry("local/smollm2", capabilities=frozenset({"chat"}), context_window=4096)

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from dos.core.skill_catalog import ASSISTANT_BODY
-from tests.fake_provider import FakeProvider
-from tests.test_builtin_tools_turn import pdf_like_skill
-from tests.test_routing_router import events, write_models_yaml
+from tests.support.fake_provider import FakeProvider
+from tests.cli.test_builtin_tools_turn import pdf_like_skill
+from tests.cli.test_routing_router import events
+from tests.support.models_yaml import write_models_yaml
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
 
