@@ -13,7 +13,10 @@ from dos.adapters.files.paths import Paths, builtin_dir, project_dir, resolve_pa
 from dos.adapters.files.private import secure_home
 from dos.adapters.skills.fs_skills import FolderSkills
 from dos.adapters.store.sqlite_memory import SqliteMemory
-from dos.core.turn import TurnRunner
+from dos.core.domain import Skill
+from dos.core.hooks import Conversation
+from dos.core.skill_catalog import assistant
+from dos.core.turn import TurnRunner, find_skill
 
 if TYPE_CHECKING:
     from dos.adapters.store.memory_io import MemoryTools
@@ -34,6 +37,12 @@ class Dos:
     """Everything a command needs, built on first use so a command pays only for what it touches."""
 
     paths: Paths
+    database: SqliteMemory | None = None  # a memory database to share (a chat's Dos rebuilt after a file changed)
+
+    def reloaded(self) -> Dos:
+        """A Dos that reads skills, packs, hooks and settings afresh, on the same memory database (`dos chat`
+        after one of those files changed)."""
+        return Dos(self.paths, self.memory)
 
     @cached_property
     def skills(self) -> FolderSkills:
@@ -90,7 +99,7 @@ class Dos:
 
     @cached_property
     def memory(self) -> SqliteMemory:
-        return SqliteMemory(self.paths.memory_db)
+        return self.database or SqliteMemory(self.paths.memory_db)  # opened on its first query
 
     @cached_property
     def memory_tools(self) -> MemoryTools:
@@ -237,6 +246,18 @@ class Dos:
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
                           tools=self.turn_tools())
+
+    def chat_runner(self, conversation: Conversation, prefer: str | None = None,
+                    sovereignty: str | None = None) -> TurnRunner:
+        """The turns of `dos chat` (in its process or in the warm kernel): the plain assistant, `chat`
+        (dos.core.skill_catalog), unless a skill of that name exists, and SessionStart/SessionEnd once per
+        `conversation`, not per turn."""
+        return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
+                          tools=self.turn_tools(), builtins=(assistant(),), conversation=conversation)
+
+    def chat_skill(self, name: str) -> Skill:
+        """The skill a chat turn named `name` runs under (as `chat_runner` finds it)."""
+        return find_skill(self.skills, name, (assistant(),))
 
 
     @cached_property

@@ -22,11 +22,9 @@ from dos.bootstrap import build
 from dos.context import display_env
 from dos.core.domain import TurnRequest, TurnResult, Usage
 from dos.core.errors import DosError, ModelCrashed
+from dos.core.hooks import Conversation
 from dos.kernel import client
 from dos.kernel.protocol import fingerprint, owned_by_me, send, socket_path
-
-from dos.cli.repl.chat_skill import chat_runner
-from dos.cli.repl.hooks import ChatHooks
 
 RESULT_FIELDS = ("turn_id", "session_id", "skill", "model", "text", "cost", "finish_reason", "duration_s",
                  "first_token_s")
@@ -152,9 +150,8 @@ def serve_turn(payload: dict[str, Any], on_text: Callable[[str], None]) -> dict[
     SessionStart context included; the result's fields, ready for JSON."""
     dos = build()
     dos.trust.said = True  # the chat said any untrusted-project notice once, at its start; not again each turn
-    hooks = ChatHooks(dos.hooks)
-    hooks.context, hooks.stopped, hooks.stop_reason = list(payload["context"]), payload["stopped"], payload["stop_reason"]
-    runner = chat_runner(dos, payload["prefer"], payload["sovereignty"], hooks)
+    conversation = Conversation(payload["context"], payload["stopped"], payload["stop_reason"])
+    runner = dos.chat_runner(conversation, payload["prefer"], payload["sovereignty"])
     result = runner.run(TurnRequest(**payload["request"]), on_text=on_text)
     return {f: getattr(result, f) for f in RESULT_FIELDS} | {"usage": [result.usage.prompt_tokens,
                                                                        result.usage.completion_tokens]}
