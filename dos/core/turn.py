@@ -35,6 +35,14 @@ def build_messages(skill: Skill, text: str, recalled: Recalled | None = None,
     return messages + recalled.messages + given
 
 
+def prompt_of(words: Sequence[str], piped: str) -> str:
+    """`dos run`'s prompt: its TEXT words, then what was piped on its stdin after a blank line."""
+    text = " ".join(words)
+    if piped.strip():
+        text = f"{text}\n\n{piped}" if text else piped
+    return text
+
+
 def find_skill(skills: SkillSource, name: str, builtins: Sequence[Skill] = ()) -> Skill:
     """The skill called `name`: from `skills`, else one of `builtins` of that name (a skill on disk wins)."""
     try:
