@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,10 @@ from dos.adapters.files.paths import Paths, builtin_dir, project_dir, resolve_pa
 from dos.adapters.files.private import secure_home
 from dos.adapters.skills.fs_skills import FolderSkills
 from dos.adapters.store.sqlite_memory import SqliteMemory
-from dos.core.turn import TurnRunner
+from dos.core.domain import Skill, TurnRequest
+from dos.core.hooks import Conversation
+from dos.core.skill_catalog import ASSISTANT, assistant, names_no_skill
+from dos.core.turn import TurnRunner, find_skill, prompt_of
 
 if TYPE_CHECKING:
     from dos.adapters.store.memory_io import MemoryTools
@@ -34,6 +38,12 @@ class Dos:
     """Everything a command needs, built on first use so a command pays only for what it touches."""
 
     paths: Paths
+    database: SqliteMemory | None = None  # a memory database to share (a chat's Dos rebuilt after a file changed)
+
+    def reloaded(self) -> Dos:
+        """A Dos that reads skills, packs, hooks and settings afresh, on the same memory database (`dos chat`
+        after one of those files changed)."""
+        return Dos(self.paths, self.memory)
 
     @cached_property
     def skills(self) -> FolderSkills:
@@ -90,7 +100,7 @@ class Dos:
 
     @cached_property
     def memory(self) -> SqliteMemory:
-        return SqliteMemory(self.paths.memory_db)
+        return self.database or SqliteMemory(self.paths.memory_db)  # opened on its first query
 
     @cached_property
     def memory_tools(self) -> MemoryTools:
@@ -237,6 +247,33 @@ class Dos:
     def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
                           tools=self.turn_tools())
+
+    def run_request(self, skill: str, words: Sequence[str], piped: str, resume: bool = False,
+                    **given: Any) -> tuple[TurnRequest, Skill | None]:
+        """`dos run SKILL WORDS...` with `piped` on its stdin, as a turn's request (in the CLI's process or in the
+        warm kernel): its prompt (dos.core.turn.prompt_of); a quoted prompt in place of SKILL runs the plain
+        assistant with the skill catalog (dos.core.skill_catalog); the settings turn recall on or off and give its
+        budget; `resume` continues the last conversation of its terminal or folder. `given`: the request's other
+        fields. Returns the request, and the skill it runs under when that is not one found by its name."""
+        no_skill = names_no_skill(skill)
+        text = prompt_of([skill, *words] if no_skill else words, piped)
+        request = TurnRequest(skill=ASSISTANT if no_skill else skill, text=text, skill_catalog=no_skill, **given)
+        request = replace(request, session_id=self.memory.last_session(request.scope or "") if resume else None,
+                          recall=request.recall and self.settings["recall"],
+                          recall_tokens=self.settings["recall_tokens"])
+        return request, assistant() if no_skill else None
+
+    def chat_runner(self, conversation: Conversation, prefer: str | None = None,
+                    sovereignty: str | None = None) -> TurnRunner:
+        """The turns of `dos chat` (in its process or in the warm kernel): the plain assistant, `chat`
+        (dos.core.skill_catalog), unless a skill of that name exists, and SessionStart/SessionEnd once per
+        `conversation`, not per turn."""
+        return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
+                          tools=self.turn_tools(), builtins=(assistant(),), conversation=conversation)
+
+    def chat_skill(self, name: str) -> Skill:
+        """The skill a chat turn named `name` runs under (as `chat_runner` finds it)."""
+        return find_skill(self.skills, name, (assistant(),))
 
 
     @cached_property

@@ -11,7 +11,7 @@ from importlib import import_module
 
 # first argument -> (module, function): imported only when that command is asked for
 FAST_PATHS = {
-    "run": ("dos.kernel.client", "run_in_kernel"),  # the thin client of the warm kernel
+    "run": ("dos.cli.run_fast", "fast_run"),  # the thin client of the warm kernel
     "skills": ("dos.cli.listing", "fast_list"),  # `skills list [--json]` on a pipe
     "memory": ("dos.cli.memory_fast", "fast_memory"),  # `memory search|log` on a pipe
 }

@@ -21,14 +21,15 @@ def output_style() -> str:
         return "auto"
 
 
-def on_terminal() -> bool:
-    """Whether to render with rich: on a terminal, unless config says `output: plain` (or `rich`: always)."""
-    style = output_style()
+def on_terminal(style: str | None = None) -> bool:
+    """Whether to render with rich: on a terminal, unless config says `output: plain` (or `rich`: always).
+    `style`: the setting when the caller has it (a `dos run` the kernel serves is told it)."""
+    style = style or output_style()
     return style == "rich" or (style == "auto" and sys.stdout.isatty())
 
 
-def console() -> Any:
-    """A rich console for this process's (or, in the kernel, this client's) terminal."""
+def console(style: str | None = None) -> Any:
+    """A rich console for this process's terminal (`style`: the `output` setting, when the caller has it)."""
     import os
 
     from rich.console import Console
@@ -36,9 +37,8 @@ def console() -> Any:
     from dos.context import display_env
 
     environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
-    stdout = getattr(sys.stdout, "bound", lambda: sys.stdout)()  # in the kernel: this request's client
-    forced = True if output_style() == "rich" else None  # rich markup even on a pipe (e.g. for `less -R`)
-    return Console(highlight=False, file=stdout, force_terminal=forced, _environ=environ | display_env())
+    forced = True if (style or output_style()) == "rich" else None  # rich markup even on a pipe (`less -R`)
+    return Console(highlight=False, file=sys.stdout, force_terminal=forced, _environ=environ | display_env())
 
 
 @contextmanager
@@ -51,8 +51,7 @@ def progress(what: str) -> Iterator[None]:
 
     from dos.context import display_env
 
-    err = getattr(sys.stderr, "bound", lambda: sys.stderr)()
-    with Console(file=err, _environ=dict(display_env())).status(f"[dim]{what}…[/]"):
+    with Console(file=sys.stderr, _environ=dict(display_env())).status(f"[dim]{what}…[/]"):
         yield
 
 
@@ -64,20 +63,22 @@ class AnswerStream:
     """Shows a streamed answer: raw text as it arrives on a pipe; on a terminal, a spinner until the first
     token (imports and the first model load can take seconds), then live-rendered Markdown."""
 
-    def __init__(self, quiet: bool = False):
+    def __init__(self, quiet: bool = False, style: str | None = None):
         self.quiet = quiet
+        self.style = style  # the `output` setting, if the caller has it (else read here)
         self.text = ""
         self._live: Any = None
 
     def __enter__(self) -> AnswerStream:
-        if not self.quiet and on_terminal():
+        if not self.quiet and on_terminal(self.style):
             from rich.live import Live
             from rich.markdown import Markdown
             from rich.spinner import Spinner
 
             self._markdown = Markdown
             waiting = Spinner("dots", text="[dim]waiting for the model…[/]")
-            self._live = Live(waiting, console=console(), refresh_per_second=12, vertical_overflow="visible")
+            self._live = Live(waiting, console=console(self.style), refresh_per_second=12,
+                              vertical_overflow="visible")
             self._live.__enter__()
         return self
 

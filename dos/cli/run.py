@@ -1,10 +1,10 @@
-"""`dos run SKILL [TEXT...]`: one turn of one skill, streamed."""
+"""`dos run SKILL [TEXT...]`: one turn of one skill, streamed. With the warm kernel on, dos.cli.run_fast reads the
+same command line and the kernel runs the turn through the same use case (`Dos.run_request`, `Dos.turn_runner`)."""
 
 from __future__ import annotations
 
 import signal
 import sys
-import threading
 from typing import Optional
 
 import typer
@@ -12,10 +12,9 @@ import typer
 from dos.bootstrap import build
 from dos.cli.complete import skill_names
 from dos.cli.output import AnswerStream, print_json
-from dos.context import scope as conversation_scope, turn_id as announced_turn_id
-from dos.core.domain import TurnRequest
+from dos.cli.run_fast import json_answer
+from dos.context import scope as conversation_scope
 from dos.core.recall import Recalled
-from dos.core.skill_catalog import ASSISTANT, assistant, names_no_skill
 from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
 
 HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin). A quoted prompt in place of
@@ -26,31 +25,22 @@ Example: echo "long notes..." | dos run summarize
 """
 
 
-def read_prompt(words: list[str]) -> str:
-    """TEXT words, then stdin if it is not a terminal; undecodable bytes become U+FFFD, never a crash."""
-    text = " ".join(words)
-    if sys.stdin is not None and not sys.stdin.isatty():
-        piped = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-        if piped.strip():
-            text = f"{text}\n\n{piped}" if text else piped
-    return text
+def read_piped() -> str:
+    """What was piped on stdin ('' from a terminal); undecodable bytes become U+FFFD, never a crash."""
+    piped = sys.stdin is not None and not sys.stdin.isatty()
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace") if piped else ""
 
 
 def show_context(recalled: Recalled) -> None:
     """`--show-context`: what recall added, on stderr."""
-    lines = [f"context: {len(recalled.history)} earlier turn(s), {len(recalled.related)} related event(s), "
-             f"~{recalled.tokens} tokens"]
-    lines += [f"  turn {t.turn_id}: {' '.join(t.prompt.split())[:100]}" for t in recalled.history]
-    lines += [f"  {e.kind} {e.id}: {' '.join(e.text.split())[:100]}" for e in recalled.related]
-    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.write(recalled.summary)
 
 
 def _interrupt_on_sigterm() -> None:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():  # in the kernel, cancel arrives another way
-        signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def run(
@@ -73,43 +63,24 @@ def run(
 ) -> None:
     _interrupt_on_sigterm()
     dos = build()
-    scope = conversation_scope()  # the client's terminal or folder, also when the kernel runs this
-    no_skill = names_no_skill(skill)
-    request = TurnRequest(
-        skill=ASSISTANT if no_skill else skill,
-        text=read_prompt([skill, *(text or [])] if no_skill else text or []),
+    request, named = dos.run_request(
+        skill,
+        text or [],
+        read_piped(),
+        resume=resume,
         model=model,
         max_tokens=max_tokens,
         temperature=temperature,
         log=not no_log,
-        session_id=dos.memory.last_session(scope) if resume else None,
-        recall=not no_memory and dos.settings["recall"],
-        recall_tokens=dos.settings["recall_tokens"],
-        scope=scope,
+        recall=not no_memory,
+        scope=conversation_scope(),
         tools=tuple(t.strip() for t in (tools or "").split(",") if t.strip()),
         tool_choice=tool_choice,
-        turn_id=announced_turn_id(),
-        skill_catalog=no_skill,
     )
     runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
     with AnswerStream(quiet=json_out) as out:
         result = runner.run(request, on_text=out.write, on_context=show_context if context else lambda _: None,
-                            skill=assistant() if no_skill else None)
+                            skill=named)
     if json_out:
-        print_json(
-            {
-                "text": result.text,
-                "model": result.model,
-                "skill": result.skill,
-                "usage": {
-                    "prompt_tokens": result.usage.prompt_tokens,
-                    "completion_tokens": result.usage.completion_tokens,
-                    "total_tokens": result.usage.total_tokens,
-                },
-                "cost": result.cost,
-                "finish_reason": result.finish_reason,
-                "duration_s": round(result.duration_s, 4),
-                "turn_id": result.turn_id if request.log else None,
-                "session_id": result.session_id,
-            }
-        )
+        usage = [result.usage.prompt_tokens, result.usage.completion_tokens]
+        print_json(json_answer(vars(result) | {"usage": usage}, request.log))

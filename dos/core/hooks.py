@@ -425,21 +425,25 @@ class Hooks:
         return decision
 
     def session(self, *, session_id: str, turn_id: str, skill: str | None, pack: str | None, model: str | None,
-                memory: MemoryLog | None = None, resume: bool = False) -> HookSession:
+                memory: MemoryLog | None = None, resume: bool = False,
+                conversation: Conversation | None = None) -> HookSession:
+        """The hooks of one turn; within a `conversation` (a chat) it fires neither SessionStart nor SessionEnd."""
         return HookSession(self, session_id=session_id, turn_id=turn_id, skill=skill, pack=pack, model=model,
-                           memory=memory, resume=resume)
+                           memory=memory, resume=resume, conversation=conversation)
 
 
 NO_HOOKS = Hooks(None)
 
 
 class HookSession:
-    """The hooks of one session (one `dos run` turn): fires each event with the session's fields, keeps the
-    context hooks add, and records every hook run as a `hook` event in memory."""
+    """The hooks of one session (one `dos run` turn, or one turn of a chat's `conversation`): fires each event
+    with the session's fields, keeps the context hooks add, and records every hook run as a `hook` event in
+    memory."""
 
     def __init__(self, hooks: Hooks, *, session_id: str, turn_id: str, skill: str | None, pack: str | None,
-                 model: str | None, memory: MemoryLog | None, resume: bool):
+                 model: str | None, memory: MemoryLog | None, resume: bool, conversation: Conversation | None = None):
         self.hooks = hooks
+        self.conversation = conversation
         self.memory = memory
         self.ids = {"session_id": session_id, "turn_id": turn_id, "skill": skill, "pack": pack, "model": model}
         self.resume = resume
@@ -477,6 +481,12 @@ class HookSession:
     # -- the turn's events, in order
 
     def start(self) -> HookDecision:
+        """SessionStart; in a conversation, what its one SessionStart said instead (context, `continue: false`)."""
+        if self.conversation is not None:
+            self.context += self.conversation.context
+            if self.conversation.stopped:
+                self.stopped, self.stop_reason = True, self.conversation.stop_reason
+            return HookDecision("SessionStart")
         d = self.fire("SessionStart", source="resume" if self.resume else "startup")
         self.context += d.context
         return d
@@ -538,11 +548,44 @@ class HookSession:
             self.hooks.notify(f"Error hooks failed: {type(exc).__name__}: {exc}")
 
     def end(self, reason: str = "other") -> None:
-        """SessionEnd, once."""
+        """SessionEnd, once; in a conversation, none (the conversation ends it when it closes)."""
         if self.ended:
             return
         self.ended = True
+        if self.conversation is not None:
+            return
         try:
             self.fire("SessionEnd", reason=reason)
         except Exception as exc:  # noqa: BLE001
             self.hooks.notify(f"SessionEnd hooks failed: {type(exc).__name__}: {exc}")
+
+
+class Conversation:
+    """A session of many turns (a chat) as hooks see it: SessionStart fires once when it opens (source `startup`,
+    `resume` or `clear`) and SessionEnd once when it closes, not once per turn as for `dos run`. Each turn's
+    HookSession starts with the context SessionStart added (and stops its turn if a SessionStart hook said
+    `continue: false`). A chat turn run elsewhere (in the warm kernel) carries `context`, `stopped` and
+    `stop_reason` along, and leaves opening and closing to the chat."""
+
+    def __init__(self, context: Sequence[str] = (), stopped: bool = False, stop_reason: str = ""):
+        self.context = list(context)
+        self.stopped = stopped
+        self.stop_reason = stop_reason
+        self._open: HookSession | None = None  # fired SessionStart; fires SessionEnd when the conversation closes
+
+    def open(self, hooks: Hooks, *, session_id: str, skill: str | None, pack: str | None, model: str | None,
+             memory: MemoryLog | None, source: str) -> None:
+        """SessionStart, once for this session (the one open before is closed first)."""
+        self.close()
+        hs = hooks.session(session_id=session_id, turn_id="", skill=skill, pack=pack, model=model, memory=memory,
+                           resume=source == "resume")
+        decision = hs.fire("SessionStart", source=source)
+        self.context = list(decision.context)
+        self.stopped, self.stop_reason = hs.stopped, hs.stop_reason
+        self._open = hs
+
+    def close(self, reason: str = "other") -> None:
+        """SessionEnd for the open session (once; nothing when none is open)."""
+        hs, self._open = self._open, None
+        if hs is not None:
+            hs.end(reason)

@@ -52,6 +52,15 @@ class Recalled:
     def tokens(self) -> int:
         return sum(estimate_tokens(m["content"]) for m in self.messages) + estimate_tokens(self.note)
 
+    @property
+    def summary(self) -> str:
+        """What was recalled, in lines for the user (`dos run --show-context`)."""
+        lines = [f"context: {len(self.history)} earlier turn(s), {len(self.related)} related event(s), "
+                 f"~{self.tokens} tokens"]
+        lines += [f"  turn {t.turn_id}: {' '.join(t.prompt.split())[:100]}" for t in self.history]
+        lines += [f"  {e.kind} {e.id}: {' '.join(e.text.split())[:100]}" for e in self.related]
+        return "\n".join(lines) + "\n"
+
 
 def _excerpt(text: str) -> str:
     flat = " ".join(text.split())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dos.core.domain import Event, Skill, TurnRequest, TurnResult, Usage
-from dos.core.errors import ModelError, UsageError
-from dos.core.hooks import NO_HOOKS, Hooks, skill_pack
+from dos.core.errors import ModelError, UnknownSkill, UsageError
+from dos.core.hooks import NO_HOOKS, Conversation, Hooks, skill_pack
 from dos.core.ids import new_id
 from dos.core.ports import Clock, MemoryLog, MemoryRecall, SkillSource, ToolHost, TurnJournal
 from dos.core.recall import Recalled, recall
@@ -35,18 +35,41 @@ def build_messages(skill: Skill, text: str, recalled: Recalled | None = None,
     return messages + recalled.messages + given
 
 
+def prompt_of(words: Sequence[str], piped: str) -> str:
+    """`dos run`'s prompt: its TEXT words, then what was piped on its stdin after a blank line."""
+    text = " ".join(words)
+    if piped.strip():
+        text = f"{text}\n\n{piped}" if text else piped
+    return text
+
+
+def find_skill(skills: SkillSource, name: str, builtins: Sequence[Skill] = ()) -> Skill:
+    """The skill called `name`: from `skills`, else one of `builtins` of that name (a skill on disk wins)."""
+    try:
+        return skills.get(name)
+    except UnknownSkill:
+        builtin = next((s for s in builtins if s.name == name), None)
+        if builtin is None:
+            raise
+        return builtin
+
+
 class TurnRunner:
     """Runs one turn. The prompt is on record before any model call; the response, whole or
     partial, is on record before this returns or raises."""
 
     def __init__(self, skills: SkillSource, routing: Routing, memory: MemoryLog | None, clock: Clock,
-                 hooks: Hooks | None = None, tools: ToolHost | None = None):
+                 hooks: Hooks | None = None, tools: ToolHost | None = None, builtins: Sequence[Skill] = (),
+                 conversation: Conversation | None = None):
         self.skills = skills
+        self.builtins = tuple(builtins)  # skills no folder holds (the chat's `chat`), used when none has the name
         self.routing = routing  # plans each turn's route and binds it to a model (dos.core.routing)
         self.memory = memory
         self.clock = clock
         self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
         self.tool_host = tools  # MCP tools (dos.core.tool_loop), listed only when the turn enables some
+        # A chat's turns: SessionStart and SessionEnd fire once for the conversation, not for each turn.
+        self.conversation = conversation
 
     def run(
         self,
@@ -58,7 +81,7 @@ class TurnRunner:
         """`skill`: run under this skill instead of looking `request.skill` up (`dos serve`'s bare models)."""
         if not request.text.strip() and not request.conversation:
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
-        skill = skill or self.skills.get(request.skill)
+        skill = skill or find_skill(self.skills, request.skill, self.builtins)
         routed = self.routing.plan(skill, request)  # NoRoute: before anything is written
         model = routed.model
         max_tokens = request.max_tokens or _int_or_none(skill.dos.get("max_tokens"))
@@ -71,7 +94,7 @@ class TurnRunner:
         common = {"session_id": session_id, "turn_id": turn_id, "skill": skill.name, "model": model}
         routed.attach(session_id=session_id, turn_id=turn_id)  # its ledger entries name the turn
         hooks = self.hooks.session(**common, pack=skill_pack(skill.source), memory=memory,
-                                   resume=bool(request.session_id))
+                                   resume=bool(request.session_id), conversation=self.conversation)
         hooks.start()
         gate = hooks.submit(request.text)  # UserPromptSubmit hooks may block, rewrite or add context
         who = {"client": request.client} if request.client else {}

@@ -1,26 +1,21 @@
-"""The thin client: hand `dos run` to the warm kernel (starting it if needed) and relay its output.
+"""The kernel's clients' side: start the warm kernel (or find it running), stop it, send it a request and relay
+its answer (`call`: one loop for `dos run` and for a chat's turns).
 
 Imports only the standard library on the way in, and none of `socket`, `signal`, `json`, `pathlib` or `hashlib`:
 they import `enum`, `re` or OpenSSL, about 12 ms of every run (see dos.kernel.protocol). Whenever the kernel
-cannot serve a request, the client says so on stderr and the command runs in this process instead, with the
-same stdin."""
+cannot serve a request, the caller says so and runs it in its own process instead."""
 
 from __future__ import annotations
 
-import _signal
 import _socket
-import binascii
 import fcntl
-import io
 import os
 import sys
 import time
 
 from dos.adapters.files.processes import alive
 from dos.adapters.files.private import private_dir, private_opener, secure_home
-from dos.context import display_env, local_scope
-from dos.core.errors import ModelCrashed  # standard library only: its exit code, not a copy of it
-from dos.kernel.protocol import decode, fingerprint, owned_by_me, send, socket_file
+from dos.kernel.protocol import decode, owned_by_me, send, socket_file
 
 START_TIMEOUT_S = 90.0
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
@@ -193,107 +188,74 @@ def stop(state: str | os.PathLike, timeout: float = 600.0) -> int | None:
     return pid
 
 
-def _restore_stdin(data: bytes) -> None:
-    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
-
-
-def run_in_kernel(argv: list[str]) -> int | None:
-    """Run `dos ARGV` in the kernel and return its exit code; None means "run it in this process"."""
-    if not enabled(argv):
+def call(state: str | os.PathLike, frame: dict, on_text=None, on_frame=None) -> dict | None:
+    """Send `frame` (a `run` or a `turn`) to the kernel and relay its answer until the last frame (see `relay`);
+    None when no kernel of this user answers on the socket. (on_text, on_frame: Callable[[...], None]; no typing
+    import.)"""
+    path = socket_file(state)
+    sock = _connect(path) if owned_by_me(path) else None
+    if sock is None:
         return None
-    stdin_tty = sys.stdin is not None and sys.stdin.isatty()
-    stdin = b"" if stdin_tty or sys.stdin is None else sys.stdin.buffer.read()
-    _restore_stdin(stdin)  # whatever happens below, an in-process fallback reads the same bytes
     try:
-        state = _state_dir()
-    except Exception:  # e.g. an unusable DOS_HOME: the command itself will say what is wrong
-        return None
-    env = display_env()
-    if sys.stdout.isatty() and "COLUMNS" not in env:
-        size = os.get_terminal_size(sys.stdout.fileno())
-        env |= {"COLUMNS": str(size.columns), "LINES": str(size.lines)}
-    frame = {
-        "op": "run", "fingerprint": fingerprint(), "argv": argv, "cwd": os.getcwd(), "scope": local_scope(),
-        "env": env, "stdin": binascii.b2a_base64(stdin, newline=False).decode(),  # base64 (its module imports re)
-        "ttys": {"stdin": stdin_tty, "stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
-    }
-    for attempt in range(2):
-        if not start(state):
-            return None
-        sock = _connect(socket_file(state))
-        if sock is None:
-            notice("the kernel went away; running in this process")
-            return None
-        announced: dict = {}
-        try:
-            send(sock, frame)
-            code = _relay(sock, announced)
-        finally:
-            sock.close()
-        if code is None and announced:  # the kernel died during the turn: never run it a second time
-            return _lost_turn(state, announced)
-        if code != "version":
-            return code if isinstance(code, int) else None
-        if attempt == 0:
-            stop(state)  # a kernel of another DOS version or environment: replace it
-    return None
+        send(sock, frame)
+        return relay(sock, on_text or sys.stdout.write, on_frame)
+    except OSError:  # it went away before reading the request
+        return {"gone": True}
+    finally:
+        sock.close()
 
 
-def _relay(sock: _socket.socket, announced: dict) -> int | str | None:
-    """Copy the kernel's frames to this process's streams until the exit code arrives; the turn the kernel
-    announced goes into `announced`. None: the kernel went away (or refused) without an exit code."""
-
-    def on_term(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    _signal.signal(_signal.SIGTERM, on_term)
+def relay(sock: _socket.socket, on_text, on_frame=None) -> dict:
+    """The kernel's frames until the last one: `{"t": text}` to `on_text`, `{"o"|"e": text}` to this process's
+    stdout and stderr, a frame of the turn's own (e.g. `{"output": ...}`) to `on_frame`. Returns:
+    - the exit frame, `{"exit": code, "result"|"error": ...}`, with `"cancelled": True` when Ctrl-C (or SIGTERM,
+      where the caller makes it a KeyboardInterrupt) sent a cancel: the kernel winds the turn up as an interrupted
+      turn (a second Ctrl-C stops waiting: exit 130);
+    - `{"exit": 141, "broken_pipe": True}` when this process's stdout was closed (the turn is cancelled);
+    - `{"refused": reason}`;
+    - `{"gone": True}` when the kernel went away first, with `"turn"` and `"pid"` once it had announced the turn
+      (it is then on record: never run it again)."""
     reader = _Lines(sock)
+    announced: dict = {}
     cancelled = False
     while True:
         try:
             line = reader.readline()
             if not line:
-                if not announced:
-                    notice("the kernel stopped before the turn began; running in this process")
-                return None
+                return {"gone": True} | announced
             frame = decode(line)
-            if "turn" in frame:
-                announced.update(frame)
+            if "t" in frame:
+                on_text(frame["t"])
             elif "o" in frame:
                 sys.stdout.write(frame["o"])
                 sys.stdout.flush()
             elif "e" in frame:
                 sys.stderr.write(frame["e"])
                 sys.stderr.flush()
+            elif "turn" in frame:
+                announced = {"turn": frame["turn"], "pid": frame["pid"]}
             elif "exit" in frame:
-                return int(frame["exit"])
-            elif frame.get("refused") == "version":
-                return "version"
+                return frame | ({"cancelled": True} if cancelled else {})
             elif "refused" in frame:
-                notice(f"the kernel refused: {frame['refused']}; running in this process")
-                return None
+                return frame
+            elif on_frame is not None:
+                on_frame(frame)
         except KeyboardInterrupt:
             if cancelled:  # a second Ctrl-C: stop waiting for the kernel to wind the turn up
-                return EXIT_INTERRUPTED
+                return {"exit": EXIT_INTERRUPTED, "cancelled": True}
             cancelled = True
             try:
                 send(sock, {"op": "cancel"})
             except OSError:
-                return EXIT_INTERRUPTED
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return {"exit": EXIT_INTERRUPTED, "cancelled": True}
+        except BrokenPipeError:  # the reader of our stdout left: stop the turn
             try:
                 send(sock, {"op": "cancel"})
             except OSError:
                 pass
-            return EXIT_BROKEN_PIPE
-
-
-def _lost_turn(state: str, announced: dict) -> int:
-    """The kernel died while running the announced turn: say how in one line and exit 17, without running the
-    turn again (its hooks, tools and paid calls would run twice)."""
-    notice(lost_turn(state, int(announced.get("pid") or 0), str(announced["turn"])))
-    return ModelCrashed.exit_code
+            return {"exit": EXIT_BROKEN_PIPE, "broken_pipe": True}
+        except (OSError, ValueError):  # the connection broke, or a frame did
+            return {"gone": True} | announced
 
 
 def lost_turn(state: str | os.PathLike, pid: int, turn: str) -> str:

@@ -1,9 +1,12 @@
 """What the kernel and its clients agree on: where the socket is, who may talk, and the frames they send.
 
-Frames are JSON objects, one per line. Client to kernel: `{"op": "ping"|"stop"|"run"|"turn"|"cancel", ...}`.
-Kernel to client: `{"o": text}` (stdout), `{"e": text}` (stderr), `{"exit": code}`, or `{"refused": reason}`;
-a chat `turn` also gets `{"t": text}` (the answer) and a result or error in its exit frame (dos.cli.repl.kernel);
-a `run` gets `{"turn": id, "pid": kernel pid}` first, the id its turn will have in memory.
+Frames are JSON objects, one per line. Client to kernel: `{"op": "ping"|"stop"|"run"|"turn"|"cancel", ...}`: a
+`run` (`dos run`, dos.cli.run_fast) or a chat's `turn` (dos.cli.repl.kernel) carries the client's folder, terminal
+scope, display variables and which of its streams are terminals, and what dos.kernel.turns needs of the turn.
+Kernel to a `run` or `turn`: first `{"turn": id, "pid": kernel pid}`, the id the turn will have in memory; then
+`{"t": text}` (a piece of the answer), `{"o": text}` (stdout), `{"e": text}` (stderr) or a frame of the turn's own;
+last `{"exit": code}`, with `"result"` (RESULT_FIELDS, `usage` as [prompt, completion]) or `"error"` (a message);
+or `{"refused": reason}` instead. dos.kernel.client.call relays them, for both.
 
 The thin client imports this module on every `dos run`, so it imports no `json` or `pathlib` (they import `re`
 and `enum`), no `socket` (`enum`) and no `hashlib` (OpenSSL): together about 12 ms of each run. `encode` and
@@ -26,6 +29,8 @@ except ImportError:  # pragma: no cover - Python 3.12 renamed it; other builds h
         from hashlib import sha256
 
 MAX_SOCKET_PATH = 100
+RESULT_FIELDS = ("turn_id", "session_id", "skill", "model", "text", "cost", "finish_reason", "duration_s",
+                 "first_token_s")  # of a TurnResult, in an exit frame (with `usage`)
 EXIT_RECORD = "kernel.exit.json"  # in the state folder: how the last kernel died (written by its supervisor)
 # Variables that change what a turn does (keys, endpoints, DOS settings): a kernel started under other values
 # is not reused. Only a hash of them ever leaves the client.

@@ -1,8 +1,11 @@
-"""The kernel process: warm up once, then run each client's command in a thread of its own."""
+"""The kernel process: warm up once, then serve each client's request in a thread of its own.
+
+It knows what a request is (a frame, a client with its folder, terminal and streams, a turn id told first, a cancel)
+and not what it does: the handlers, one per kind of request, and the warm-up are given to it by the kernel's
+composition root (`python -m dos.kernel`, dos.kernel.turns)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ctypes
 import faulthandler
@@ -15,18 +18,26 @@ import struct
 import sys
 import threading
 import time
+import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
 from dos.adapters.models import embedded_health
 from dos.adapters.files.private import private_dir, private_opener, replace_private, write_private
 from dos.context import Client, set_client
+from dos.core.errors import EXIT_INTERRUPTED, DosError
 from dos.core.ids import new_id
 from dos.kernel import streams
 from dos.kernel.protocol import EXIT_RECORD, fingerprint, send, socket_path
 
 
 LOCK_WAIT_S = 15.0
+
+Frame = dict[str, Any]
+# A kind of request: its frame and a way to send the client frames (`{"t": text}`, ...) -> the last frame,
+# `{"exit": code, ...}`. A DosError it raises ends as `{"exit": its code, "error": its message}`.
+Handler = Callable[[Frame, Callable[[Frame], None]], Frame]
 
 
 def _take(lock: Any, wait_s: float) -> bool:
@@ -57,8 +68,15 @@ def _clear_interrupt(thread: threading.Thread) -> None:
 
 
 class Kernel:
-    def __init__(self, state: Path, idle_s: float):
+    """`handlers`: what each `op` a client sends does. `warm_up`: run once before the first request (imports, the
+    model loaded); what it returns is called once the kernel stops."""
+
+    def __init__(self, state: Path, idle_s: float, handlers: Mapping[str, Handler],
+                 warm_up: Callable[[], Callable[[], None]]):
         self.state = state
+        self.handlers = dict(handlers)
+        self.warm_up = warm_up
+        self.close: Callable[[], None] = lambda: None
         self.idle_s = idle_s
         self.path = socket_path(state)
         self.fingerprint = fingerprint()
@@ -68,22 +86,8 @@ class Kernel:
         self.last_activity = time.monotonic()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.command: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
-
-    def warm_up(self) -> None:
-        """Import what a turn needs and load the embedded model, so requests pay for neither; MCP servers, once
-        started by a turn, stay connected for the next ones."""
-        import typer.main
-
-        from dos.adapters.mcp.mcp_tools import keep_connected
-        from dos.bootstrap import warm_up
-        from dos.cli.app import app
-
-        self.command = typer.main.get_command(app)
-        warm_up()
-        keep_connected()
 
     def serve(self) -> None:
         private_dir(self.state)
@@ -91,7 +95,7 @@ class Kernel:
         if not _take(lock, LOCK_WAIT_S):  # a kernel being replaced may still be closing its MCP servers
             print("dos kernel: another kernel is running for this DOS_HOME", file=sys.stderr)
             return
-        self.warm_up()
+        self.close = self.warm_up()
         streams.install()
         listener = self._listen()
         inode = os.stat(self.path).st_ino
@@ -111,9 +115,7 @@ class Kernel:
                 os.unlink(self.path)  # only our own socket: a newer kernel may already own the path
             while self.active:  # let running turns finish
                 time.sleep(0.05)
-            from dos.adapters.mcp.mcp_tools import close_connected
-
-            close_connected()
+            self.close()
             print(f"dos kernel {os.getpid()} stopped after {self.served} request(s)", flush=True)
 
     def _listen(self) -> socket.socket:
@@ -171,17 +173,17 @@ class Kernel:
         elif op == "stop":
             self.stopping.set()
             send(conn, {"stopping": os.getpid()})
-        elif op in ("run", "turn"):
+        elif op in self.handlers:
             if request.get("fingerprint") != self.fingerprint:
                 send(conn, {"refused": "version"})
                 return
-            self._run(conn, reader, request)
+            self._run(conn, reader, request, self.handlers[op])
 
     def status(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "fingerprint": self.fingerprint, "uptime_s": round(time.time() - self.started, 1),
                 "active": self.active, "served": self.served, "socket": str(self.path), "idle_s": self.idle_s}
 
-    def _run(self, conn: socket.socket, reader: Any, request: dict[str, Any]) -> None:
+    def _run(self, conn: socket.socket, reader: Any, request: Frame, handler: Handler) -> None:
         with self.lock:
             self.active += 1
         worker = threading.current_thread()
@@ -197,21 +199,17 @@ class Kernel:
                 if state["running"]:
                     _interrupt(worker)
 
-        client = streams.ClientIO(conn, base64.b64decode(request.get("stdin") or ""), request.get("ttys") or {})
-        last: dict[str, Any] = {"exit": 1}
+        client = streams.ClientIO(conn, request.get("ttys") or {})
+        last: Frame = {"exit": 1}
         # Told first: a client whose kernel dies during the turn looks it up and never runs it again.
-        turn_id = new_id() if request["op"] == "run" else request["turn"]["request"].get("turn_id")
-        if turn_id:
-            send(conn, {"turn": turn_id, "pid": os.getpid()})
+        turn_id = request.get("turn_id") or new_id()
+        send(conn, {"turn": turn_id, "pid": os.getpid()})
         try:
             set_client(Client(cwd=request["cwd"], scope=request["scope"], env=request.get("env") or {},
                               turn_id=turn_id))
             streams.attach(client)
             threading.Thread(target=watch_for_cancel, daemon=True).start()
-            if request["op"] == "turn":
-                last = self._turn(request["turn"], client)
-            else:
-                last = {"exit": self._execute(request["argv"])}
+            last = _served(handler, request, client.send)
         finally:
             with running:
                 state["running"] = False
@@ -226,36 +224,23 @@ class Kernel:
         except OSError:
             pass  # the client left
 
-    def _turn(self, payload: dict[str, Any], client: streams.ClientIO) -> dict[str, Any]:
-        """A `dos chat` turn (dos.cli.repl.kernel): the answer as `t` frames; the last frame has the result."""
-        from dos.cli.repl.kernel import serve_turn
-        from dos.core.errors import DosError
 
-        try:
-            return {"exit": 0, "result": serve_turn(payload, lambda piece: client.emit("t", piece))}
-        except KeyboardInterrupt:  # cancelled: the partial answer is in memory
-            return {"exit": 130}
-        except DosError as exc:
-            return {"exit": exc.exit_code, "error": exc.message}
-        except Exception as exc:  # a bug costs this turn, not the kernel
-            return {"exit": 1, "error": f"internal error in the kernel: {type(exc).__name__}: {exc}"}
-
-    def _execute(self, argv: list[str]) -> int:
-        from dos.cli.errors import guarded
-
-        try:
-            guarded(lambda: self.command.main(args=argv, prog_name="dos", standalone_mode=False))
-        except SystemExit as done:
-            return done.code if isinstance(done.code, int) else 1
-        except KeyboardInterrupt:  # a cancel that landed outside the command's own handling
-            return 130
-        except Exception as exc:  # even the error report failed: say it plainly and carry on
-            sys.stderr.write(f"dos: internal error in the kernel: {type(exc).__name__}: {exc}\n")
-            return 1
-        return 0
+def _served(handler: Handler, request: Frame, send_frame: Callable[[Frame], None]) -> Frame:
+    """What `handler` made of `request`, as its last frame; an error costs this request, never the kernel."""
+    try:
+        return handler(request, send_frame)
+    except KeyboardInterrupt:  # cancelled: what the turn had said is in memory
+        return {"exit": EXIT_INTERRUPTED}
+    except DosError as exc:
+        return {"exit": exc.exit_code, "error": exc.message}
+    except Exception as exc:  # a bug: its traceback goes to the kernel's log
+        traceback.print_exc(file=sys.__stderr__)
+        return {"exit": 1, "error": f"internal error in the kernel: {type(exc).__name__}: {exc} (`dos kernel logs`)"}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(handlers: Mapping[str, Handler], warm_up: Callable[[], Callable[[], None]],
+         argv: list[str] | None = None) -> None:
+    """`python -m dos.kernel --state DIR [--idle SECONDS]`, serving `handlers` after `warm_up`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m dos.kernel")
@@ -267,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     if child:
         supervise(child, args.state, page)
     faulthandler.enable(all_threads=True)  # a crash leaves every thread's Python stack in kernel.log
-    Kernel(args.state, args.idle).serve()
+    Kernel(args.state, args.idle, handlers, warm_up).serve()
     for stream in (sys.__stdout__, sys.__stderr__):
         stream.flush()
     os._exit(0)  # skip interpreter teardown: llama.cpp's destructors fail noisily when run that late

@@ -58,7 +58,7 @@ def test_import_contracts_hold():
                           timeout=120)
     out = proc.stdout.decode()
     assert proc.returncode == 0, out
-    assert "Contracts: 3 kept, 0 broken" in out
+    assert "Contracts: 5 kept, 0 broken" in out
 
 
 def lint_a_copy_with(tmp_path: Path, leaks: dict[str, str]) -> str:
@@ -93,6 +93,16 @@ def test_adapter_floors_catch_an_import_upward_or_across_a_floor(tmp_path):
                                       "adapters/skills/leak.py": "from dos.adapters.models import catalog\n"})
     assert "dos.adapters.files.leak -> dos.adapters.store.sqlite_memory" in out
     assert "dos.adapters.skills.leak -> dos.adapters.models.catalog" in out
+
+
+def test_the_kernel_below_the_cli_catches_an_import_upward(tmp_path):
+    """The kernel runs turns through the composition root; it never reaches up into the CLI (it did: the typer
+    app ran `dos run` in it), nor draws with rich; the composition root never reaches into the kernel."""
+    out = lint_a_copy_with(tmp_path, {"kernel/leak.py": "from dos.cli import run\nimport rich\n"})
+    assert "dos.kernel.leak -> dos.cli.run" in out
+    assert "dos.kernel.leak -> rich" in out
+    out = lint_a_copy_with(tmp_path / "2", {"adapters/files/leak.py": "from dos.kernel import client\n"})
+    assert "dos.adapters.files.leak -> dos.kernel.client" in out
 
 
 def test_adapters_sit_in_rooms_whose_package_files_import_nothing():

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from dos.cli.repl.commands import DONE, EXIT, Commands, Turn, transcript_markdown
-from dos.cli.repl.hooks import ChatHooks
 from dos.cli.repl.piped import inputs
 from dos.cli.repl.render import Out, code_blocks
 from dos.cli.repl.session import CHAT_SKILL, ChatSession, Options, Said
 from dos.cli.repl.terminal import open_block, strip_fences, wants_vi
 from dos.cli.repl.toolbar import Toolbar
 from dos.core.errors import BudgetExceeded, UsageError
-from dos.core.hooks import HookOutcome, Hooks
+from dos.core.hooks import Conversation, HookOutcome, Hooks
 from tests.support.models_yaml import write_models_yaml
 from tests.support.skillfiles import write_skill
 
@@ -195,16 +194,16 @@ class _Runner:
 
 def test_session_hooks_fire_once_per_chat_not_per_turn():
     runner = _Runner()
-    chat = ChatHooks(Hooks(runner))
-    chat.start("S1", "chat", None, None, None, "startup")
+    hooks, chat = Hooks(runner), Conversation()
+    chat.open(hooks, session_id="S1", skill="chat", pack=None, model=None, memory=None, source="startup")
     for turn in ("T1", "T2"):
-        hs = chat.session(session_id="S1", turn_id=turn, skill="chat", pack=None, model="m")
+        hs = hooks.session(session_id="S1", turn_id=turn, skill="chat", pack=None, model="m", conversation=chat)
         hs.start()
         assert hs.messages([{"role": "user", "content": "hi"}])[0]["content"] == "ctx"
         hs.stop("answer", 0.1)
         hs.end()
-    chat.end()
-    chat.end()
+    chat.close()
+    chat.close()
     assert runner.fired == ["SessionStart", "Stop", "Stop", "SessionEnd"]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import ModelError, UnknownSkill, UsageError
-from dos.core.turn import TurnRunner
+from dos.core.turn import TurnRunner, find_skill, prompt_of
 from tests.support.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock, routed
 
 SUMMARIZE = Skill("summarize", "Summarize text.", "Summarize the text.", "/x/SKILL.md", "builtin",
@@ -77,3 +77,22 @@ def test_no_log_writes_nothing():
     memory = FakeMemory()
     runner(ScriptedModel(["x"]), memory).run(TurnRequest("summarize", "abc", log=False))
     assert memory.events == []
+
+
+def test_a_builtin_skill_runs_when_no_skill_has_its_name_and_a_skill_of_that_name_wins():
+    chat = Skill("chat", "Talk.", "You are DOS.", "", "dos")
+    mine = Skill("chat", "Mine.", "My own chat.", "/x/SKILL.md", "user")
+    for skills, body in ((FakeSkills(SUMMARIZE), "You are DOS."), (FakeSkills(mine), "My own chat.")):
+        model = ScriptedModel(["ok"])
+        TurnRunner(skills, routed(model), FakeMemory(), TickClock(), builtins=(chat,)).run(TurnRequest("chat", "hi"))
+        assert model.calls[0]["messages"][0] == {"role": "system", "content": body}
+    assert find_skill(FakeSkills(SUMMARIZE), "summarize", (chat,)) is SUMMARIZE
+    with pytest.raises(UnknownSkill):
+        find_skill(FakeSkills(SUMMARIZE), "nope", (chat,))
+
+
+def test_the_prompt_of_dos_run_is_its_words_then_what_was_piped():
+    assert prompt_of(["a", "b"], "") == "a b"
+    assert prompt_of([], "piped\n") == "piped\n"
+    assert prompt_of(["a"], "piped") == "a\n\npiped"
+    assert prompt_of(["a"], " \n") == "a"

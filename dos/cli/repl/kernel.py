@@ -1,35 +1,26 @@
 """Chat turns in the warm kernel: the REPL (prompt-toolkit, rich, slash commands, SessionStart/SessionEnd hooks)
-stays in the chat's process, and each turn is one request to the kernel, which has LiteLLM imported and the model
-loaded. Both halves of that request are here: `KernelTurns` (the chat's side) and `serve_turn` (the kernel's).
+stays in the chat's process, and each turn is one `turn` request to the kernel, which has LiteLLM imported and
+the model loaded and runs it as the chat would (dos.kernel.turns, `Dos.chat_runner`).
 
-Frames (see dos.kernel.protocol): the chat sends `{"op": "turn", "turn": {request, prefer, sovereignty, the
-SessionStart context}, ...}`; the kernel answers with `{"t": text}` for each piece of the answer, `{"e"|"o": text}`
-for what the turn writes on stderr or stdout, and last `{"exit": code, "result"|"error": ...}`. Ctrl-C sends the
-`cancel` frame, so the turn ends in the kernel as an interrupted turn does here (the partial answer kept).
+The request (see dos.kernel.protocol) carries the turn's request, `prefer`, `sovereignty` and what the chat's
+SessionStart hooks said; the answer comes back as `{"t": text}` frames through dos.kernel.client.call, the one
+relay every client of the kernel uses. Ctrl-C sends the `cancel` frame, so the turn ends in the kernel as an
+interrupted turn does here (the partial answer kept).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dos.bootstrap import build
 from dos.context import display_env
-from dos.core.domain import TurnRequest, TurnResult, Usage
-from dos.core.errors import DosError, ModelCrashed
+from dos.core.domain import TurnResult, Usage
+from dos.core.errors import EXIT_INTERRUPTED, DosError, ModelCrashed
 from dos.kernel import client
-from dos.kernel.protocol import fingerprint, owned_by_me, send, socket_path
-
-from dos.cli.repl.chat_skill import chat_runner
-from dos.cli.repl.hooks import ChatHooks
-
-RESULT_FIELDS = ("turn_id", "session_id", "skill", "model", "text", "cost", "finish_reason", "duration_s",
-                 "first_token_s")
+from dos.kernel.protocol import RESULT_FIELDS, fingerprint
 
 
 class KernelGone(Exception):
@@ -64,100 +55,34 @@ class KernelTurns:
         """Run one turn in the kernel (started again if it has exited since, e.g. when idle). Raises KernelGone
         (run it here instead), DosError (the turn failed), KeyboardInterrupt (cancelled; the partial answer is
         in memory)."""
-        sock = self._connect()
-        if sock is None:
+        ttys = {"stdin": False, "stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()}
+        frame = {"op": "turn", "fingerprint": self.fingerprint, "cwd": os.getcwd(), "scope": scope,
+                 "env": display_env(), "ttys": ttys, "turn_id": payload["request"]["turn_id"], "turn": payload}
+        last = client.call(self.state, frame, on_text)
+        if last is None:
             if not self.start():
                 raise KernelGone(self.problem)
-            sock = self._connect()
-            if sock is None:
+            last = client.call(self.state, frame, on_text)
+            if last is None:
                 raise KernelGone("the kernel went away")
-        ttys = {"stdin": False, "stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()}
-        announced: dict[str, Any] = {}
-        with sock:
-            send(sock, {"op": "turn", "fingerprint": self.fingerprint, "cwd": os.getcwd(), "scope": scope,
-                        "env": display_env(), "ttys": ttys, "turn": payload})
-            try:
-                last, cancelled = self._relay(sock, on_text, announced)
-            except KernelGone:
-                if announced:  # the kernel died during the turn: it is on record and never runs twice
-                    raise ModelCrashed(client.lost_turn(self.state, int(announced["pid"]),
-                                                        str(announced["turn"]))) from None
-                raise
+        if "gone" in last:
+            if "turn" in last:  # the kernel died during the turn: it is on record and never runs twice
+                raise ModelCrashed(client.lost_turn(self.state, int(last["pid"]), str(last["turn"])))
+            raise KernelGone("the kernel stopped mid-turn")
+        if "refused" in last:
+            reason = last["refused"]
+            raise KernelGone("the kernel runs another version of DOS" if reason == "version"
+                             else f"the kernel refused the turn: {reason}")
         code = int(last["exit"])
         if code == 0:
             return result_from(last["result"])
-        if cancelled or code == client.EXIT_INTERRUPTED:
+        if last.get("cancelled") or code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt
+        if last.get("broken_pipe"):
+            raise BrokenPipeError
         error = DosError(last.get("error") or f"the turn failed in the kernel (exit {code})")
         error.exit_code = code
         raise error
-
-    def _connect(self) -> socket.socket | None:
-        path = socket_path(self.state)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            if owned_by_me(path):
-                sock.connect(str(path))
-                return sock
-        except OSError:
-            pass
-        sock.close()
-        return None
-
-    def _relay(self, sock: socket.socket, on_text: Callable[[str], None],
-               announced: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """The kernel's frames until the last one (returned, with whether Ctrl-C was passed on as a cancel); the
-        turn the kernel announced goes into `announced`."""
-        reader = sock.makefile("rb")
-        cancelled = False
-        while True:
-            try:
-                frame = _next_frame(reader)
-                if "turn" in frame:
-                    announced.update(frame)
-                elif "t" in frame:
-                    on_text(frame["t"])
-                elif "e" in frame or "o" in frame:
-                    stream = sys.stderr if "e" in frame else sys.stdout
-                    stream.write(frame.get("e") or frame.get("o") or "")
-                    stream.flush()
-                elif "exit" in frame:
-                    return frame, cancelled
-                elif "refused" in frame:
-                    reason = frame["refused"]
-                    raise KernelGone("the kernel runs another version of DOS" if reason == "version"
-                                     else f"the kernel refused the turn: {reason}")
-            except KeyboardInterrupt:
-                if cancelled:  # a second Ctrl-C: stop waiting for the kernel to wind the turn up
-                    raise
-                cancelled = True
-                try:
-                    send(sock, {"op": "cancel"})
-                except OSError:
-                    raise KeyboardInterrupt from None
-
-
-def _next_frame(reader: Any) -> dict[str, Any]:
-    try:
-        line = reader.readline()
-        if line:
-            return json.loads(line)
-    except (OSError, ValueError):
-        pass
-    raise KernelGone("the kernel stopped mid-turn")
-
-
-def serve_turn(payload: dict[str, Any], on_text: Callable[[str], None]) -> dict[str, Any]:
-    """The kernel's side: run the turn a chat sent with the runner a chat session builds in-process, its
-    SessionStart context included; the result's fields, ready for JSON."""
-    dos = build()
-    dos.trust.said = True  # the chat said any untrusted-project notice once, at its start; not again each turn
-    hooks = ChatHooks(dos.hooks)
-    hooks.context, hooks.stopped, hooks.stop_reason = list(payload["context"]), payload["stopped"], payload["stop_reason"]
-    runner = chat_runner(dos, payload["prefer"], payload["sovereignty"], hooks)
-    result = runner.run(TurnRequest(**payload["request"]), on_text=on_text)
-    return {f: getattr(result, f) for f in RESULT_FIELDS} | {"usage": [result.usage.prompt_tokens,
-                                                                       result.usage.completion_tokens]}
 
 
 def result_from(fields: dict[str, Any]) -> TurnResult:

@@ -16,11 +16,11 @@ from dos.bootstrap import Dos, build
 from dos.context import scope as conversation_scope
 from dos.core.domain import Skill, TurnRequest, TurnResult
 from dos.core.errors import UnknownSkill
+from dos.core.hooks import Conversation
 from dos.core.ids import new_id
 from dos.core.routing import RouteDecision, explain_turn
+from dos.core.skill_catalog import ASSISTANT as CHAT_SKILL  # the plain assistant: a chat's default skill
 
-from dos.cli.repl.chat_skill import CHAT_SKILL, ChatSkills, chat_runner
-from dos.cli.repl.hooks import ChatHooks
 from dos.cli.repl.kernel import KernelGone, KernelTurns
 
 
@@ -131,7 +131,7 @@ class ChatSession:
         self._unsaid = ""  # why turns left the kernel, for the next turn to say
         self.warm = WarmUp(self._warm_up)
         self._runner: Any = None
-        self._hooks: ChatHooks | None = None
+        self.conversation = Conversation()  # SessionStart/SessionEnd once per chat session, not per turn
         self._stale: list[str] = []  # what changed on disk since the Dos object was built
         self._lock = threading.Lock()
         self.session_id, resumed = self._pick_session()
@@ -153,13 +153,11 @@ class ChatSession:
     def start(self) -> None:
         """SessionStart hooks, once for this session."""
         self.started = True
-        self._chat_hooks().start(self.session_id, self.skill, self.pack, self.model, self._memory(),
-                                 "resume" if self.resumed else "startup")
+        self._open("resume" if self.resumed else "startup")
 
     def end(self, reason: str = "other") -> None:
         """SessionEnd hooks (once); safe to call more than once."""
-        if self._hooks is not None:
-            self._hooks.end(reason)
+        self.conversation.close(reason)
 
     def clear(self) -> str:
         """A new session: SessionEnd for this one, SessionStart (source `clear`) for the next."""
@@ -167,16 +165,13 @@ class ChatSession:
         self.session_id, self.resumed = new_id(), False
         self.transcript.clear()
         self.totals = Totals()
-        self._chat_hooks().start(self.session_id, self.skill, self.pack, self.model, self._memory(), "clear")
+        self._open("clear")
         return self.session_id
 
-    def _memory(self) -> Any:
-        return self.dos.memory if self.options.log else None
-
-    def _chat_hooks(self) -> ChatHooks:
-        if self._hooks is None:
-            self._hooks = ChatHooks(self.dos.hooks)
-        return self._hooks
+    def _open(self, source: str) -> None:
+        self.conversation.open(self.dos.hooks, session_id=self.session_id, skill=self.skill, pack=self.pack,
+                               model=self.model, memory=self.dos.memory if self.options.log else None,
+                               source=source)
 
     # -- skills and models
 
@@ -194,7 +189,7 @@ class ChatSession:
         return name
 
     def skill_object(self, name: str | None = None) -> Skill:
-        return ChatSkills(self.dos.skills).get(name or self.skill)
+        return self.dos.chat_skill(name or self.skill)
 
     def route(self, name: str | None = None) -> tuple[Skill, RouteDecision]:
         """The route the next turn would take, budgets included, as `dos route explain` gives it (no model call).
@@ -242,20 +237,15 @@ class ChatSession:
         with self._lock:
             stale, self._stale = self._stale, []
         if stale:
-            old = self.dos
-            self.dos = build()
+            self.dos = self.dos.reloaded()
             self._runner = None
-            if self._hooks is not None:
-                self._hooks.inner = self.dos.hooks
-            if "memory" in old.__dict__:  # keep the open database
-                self.dos.__dict__["memory"] = old.__dict__["memory"]
         return stale
 
     # -- a turn
 
     def runner(self) -> Any:
         if self._runner is None:
-            self._runner = chat_runner(self.dos, self.options.prefer, self.options.sovereignty, self._chat_hooks())
+            self._runner = self.dos.chat_runner(self.conversation, self.options.prefer, self.options.sovereignty)
         return self._runner
 
     def turn(self, text: str, skill: str | None = None, on_text: Callable[[str], None] = lambda _: None) -> TurnResult:
@@ -297,9 +287,9 @@ class ChatSession:
     def _run(self, request: dict[str, Any], on_text: Callable[[str], None], again: Callable[[], None]) -> TurnResult:
         """The turn in the kernel if it is on; else, or if the kernel is lost, in this process."""
         if self.kernel is not None:
-            hooks = self._chat_hooks()
+            said = self.conversation
             payload = {"request": request, "prefer": self.options.prefer, "sovereignty": self.options.sovereignty,
-                       "context": hooks.context, "stopped": hooks.stopped, "stop_reason": hooks.stop_reason}
+                       "context": said.context, "stopped": said.stopped, "stop_reason": said.stop_reason}
             try:
                 return self.kernel.turn(payload, self.scope, on_text)
             except KernelGone as gone:
