@@ -234,9 +234,11 @@ class Dos:
 
         return RouterTools(self.catalog, self.paths.memory_db, self.catalog.catalog.router)
 
-    def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
+    def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None, approver: Any = None) -> TurnRunner:
+        """`approver`: who answers a tool call that asks first (the `Approver` port; `dos run` on a terminal passes
+        its prompt); None: nobody, such a call is refused with a line naming the --allow rule (dos serve, scripts)."""
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
-                          tools=self.turn_tools())
+                          tools=self.turn_tools(), permissions=self.permission_config, approver=approver)
 
 
     @cached_property
