@@ -11,10 +11,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from dos.context import in_kernel
-from dos.core.permissions import DENY, Question
-from dos.core.tool_gate import ALWAYS, ONCE
+from dos.core.ports import ALWAYS, DENY_IT, ONCE
+
+if TYPE_CHECKING:  # the rule engine loads with a turn's tools, not with every command
+    from dos.core.permissions import Question
 
 ANSWERS = {"y": ONCE, "yes": ONCE, "a": ALWAYS, "always": ALWAYS}
 
@@ -41,5 +44,5 @@ class TerminalApprover:
             sys.stderr.write(f"dos: {question.reason}\n  {choices}\nallow {question.call}? [y/{'a/' if always else ''}N] ")
             sys.stderr.flush()
             line = sys.stdin.readline()
-        answer = ANSWERS.get(line.strip().lower(), DENY)
+        answer = ANSWERS.get(line.strip().lower(), DENY_IT)
         return ONCE if answer == ALWAYS and not always else answer

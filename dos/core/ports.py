@@ -149,6 +149,9 @@ class PermissionSource(Protocol):
     def remember(self, rules: list[str]) -> str: ...  # add allow rules for this folder; one line saying where
 
 
+ONCE, ALWAYS, DENY_IT = "once", "always", "deny"  # an Approver's answers: yes this time, yes from now on, no
+
+
 class Approver(Protocol):
     """A person's answer to a tool call that asks first (dos.core.tool_gate): `once`, `always` (keep the suggested
     rules for this folder) or `deny`. `unable()` says why nobody can be asked now (no terminal, a script, `dos

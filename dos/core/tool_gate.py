@@ -44,11 +44,9 @@ from dos.core.permissions import (
     parse_rule,
     suggest_rules,
 )
-from dos.core.ports import Approver, PermissionSource
+from dos.core.ports import ALWAYS, ONCE, Approver, PermissionSource
 from dos.core.skill_catalog import ACTIVATE
 
-ONCE, ALWAYS = "once", "always"  # a person's yes (the no is DENY)
-ANSWERS = (ONCE, ALWAYS, DENY)
 SAVE_HINT = "./.dos/settings.json"  # where a lasting allow rule goes, named in the refusal line
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from dos.core.permissions import split_rules
 from dos.core.redact import redact
 
 SEP = "__"  # a tool's name as the model sees it: SERVER__TOOL
@@ -183,7 +182,11 @@ def tool_setting(value: Any) -> tuple[str, ...]:
     commas, a space inside `( )` belonging to its rule: `Read Bash(git diff *)` is two entries)."""
     if isinstance(value, (list, tuple)):
         return tuple(str(v).strip() for v in value if str(v).strip())
-    return tuple(split_rules(value)[0]) if isinstance(value, str) else ()
+    if not isinstance(value, str):
+        return ()
+    from dos.core.permissions import split_rules  # here: the permission engine loads with a turn's tools, not at start-up
+
+    return tuple(split_rules(value)[0])
 
 
 def _mcp_pattern(entry: str) -> str | None:

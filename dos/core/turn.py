@@ -15,8 +15,6 @@ from dos.core.recall import Recalled, recall
 from dos.core.redact import redact
 from dos.core.routing import Routing
 from dos.core.skill_catalog import disclose
-from dos.core.tool_gate import flag_rules
-from dos.core.tool_loop import ToolLoop, tools_wanted
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
@@ -63,6 +61,10 @@ class TurnRunner:
         """`skill`: run under this skill instead of looking `request.skill` up (`dos serve`'s bare models)."""
         if not request.text.strip() and not request.conversation:
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
+        # here, not at the top: a command that runs no turn loads no tool or permission module (start-up)
+        from dos.core.tool_gate import flag_rules
+        from dos.core.tool_loop import ToolLoop, tools_wanted
+
         flag_rules(request.allow, request.permission_mode)  # a bad --allow / --permission-mode: before anything
         skill = skill or self.skills.get(request.skill)
         routed = self.routing.plan(skill, request)  # NoRoute: before anything is written

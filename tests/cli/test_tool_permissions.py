@@ -23,7 +23,7 @@ import pytest
 from dos.adapters.project.permissions import PermissionConfig
 from dos.adapters.project.trust import ProjectTrust
 from dos.core.permissions import Question
-from dos.core.tool_gate import ALWAYS, ONCE
+from dos.core.ports import ALWAYS, ONCE
 from tests.cli.test_builtin_tools_turn import models_yaml
 from tests.cli.test_routing_router import events
 from tests.conftest import clean_env

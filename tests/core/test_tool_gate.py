@@ -12,7 +12,8 @@ from dos.core.domain import Chunk, Skill, TurnRequest, Usage
 from dos.core.errors import UsageError
 from dos.core.hooks import NO_HOOKS
 from dos.core.permissions import Permissions, Question, parse_rule
-from dos.core.tool_gate import ALWAYS, ONCE, ToolGate, flag_rules
+from dos.core.ports import ALWAYS, ONCE
+from dos.core.tool_gate import ToolGate, flag_rules
 from dos.core.tool_loop import ToolLoop
 from dos.core.tools import (BUILTIN, ServerSpec, ServerTools, ToolCall, ToolResult, ToolSpec, allows,
                             tool_setting)

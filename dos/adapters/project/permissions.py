@@ -13,7 +13,7 @@ Every file has Claude Code's shape, `{"permissions": {"allow": [...], "ask": [..
 A project's files only narrow what may run until the user trusts them (`trust.allows(project, file)`, see
 dos.adapters.project.trust), as a cloned repository must not pre-approve its own commands: an untrusted file's deny
 and ask rules apply, and a `defaultMode` of `plan` or `dontAsk`; its allow rules, its `additionalDirectories` and a
-looser mode do not, and a problem line says so. `dos trust` records the project files that grant (`grants`).
+looser mode do not, and a problem line says so. `dos trust` records the project files that grant (dos.adapters.project.trust.grants).
 
 "Always allow, for this folder" (a person's answer to a tool call that asks, dos.core.tool_gate) adds its rules to
 `./.dos/settings.local.json`, as Claude Code adds its own to `./.claude/settings.local.json`; a file that was trusted
@@ -32,12 +32,12 @@ from typing import Any
 
 from dos.adapters.hooks.declared import DeclaredIn
 from dos.adapters.hooks.hook_config import CLAUDE_SETTINGS, claude_settings
+from dos.adapters.project.trust import STRICT_MODES
 from dos.core.errors import InvalidConfig, StorageError
 from dos.core.permissions import Declared, Permissions, combine, declared
 
 USER_FILE = "settings.json"
 LOCAL_FILE = ".dos/settings.local.json"  # where "always, for this folder" keeps its rules
-STRICT_MODES = ("default", "plan", "dontAsk")  # what an untrusted file may set: no looser than the default
 
 
 class PermissionConfig(DeclaredIn):
@@ -117,16 +117,6 @@ class PermissionConfig(DeclaredIn):
             if not self.trust.keep(self.project, path, was):
                 trusted = " (that file is not trusted: review it, then `dos trust`, for the rules to apply)"
         return f"saved {', '.join(rules)} to ./{LOCAL_FILE}{trusted}"
-
-
-def grants(data: Any) -> bool:
-    """Whether a settings file's content lets something run that would not otherwise: allow rules,
-    `additionalDirectories`, or a `defaultMode` looser than the default (what trust has to vouch for)."""
-    block = data.get("permissions") if isinstance(data, dict) else None
-    if not isinstance(block, dict):
-        return False
-    return bool(block.get("allow") or block.get("additionalDirectories")
-                or block.get("defaultMode") not in (None, *STRICT_MODES))
 
 
 def _replace(path: Path, data: bytes) -> None:

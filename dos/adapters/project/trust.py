@@ -29,11 +29,11 @@ from typing import Any
 from dos.adapters.files.json_text import load_json_file
 from dos.adapters.hooks import hook_config
 from dos.adapters.mcp import mcp_config
-from dos.adapters.project.permissions import PermissionConfig, grants
 from dos.context import getenv
 from dos.core.errors import InvalidConfig, InvalidSkill
 
 TRUST_FILE = "trusted.json"
+STRICT_MODES = ("default", "plan", "dontAsk")  # what an untrusted settings file may set: no looser than the default
 ENV = "DOS_TRUST_PROJECT"
 HOOKS, SERVERS, SKILLS, PERMISSIONS = "hooks", "MCP servers", "skills", "permissions"
 LISTS = {HOOKS: "`dos hooks list`", SERVERS: "`dos mcp list`", SKILLS: "`dos skills list`"}
@@ -74,6 +74,16 @@ def declaring(folder: Path) -> list[Declaring]:
         except OSError:
             continue
     return out
+
+
+def grants(data: Any) -> bool:
+    """Whether a settings file's content lets something run that would not otherwise: allow rules,
+    `additionalDirectories`, or a `defaultMode` looser than the default (what trust has to vouch for)."""
+    block = data.get("permissions") if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        return False
+    return bool(block.get("allow") or block.get("additionalDirectories")
+                or block.get("defaultMode") not in (None, *STRICT_MODES))
 
 
 def _settings(path: Path) -> Any:
@@ -198,6 +208,8 @@ class ProjectTrust:
     def review(self, folder: Path) -> list[tuple[Declaring, list[str], list[str]]]:
         """What trusting `folder` would let run: each declaring file (hashed before it is read, so a change after
         is untrusted), the commands it declares (one line each), and its problems."""
+        from dos.adapters.project.permissions import PermissionConfig  # here: it loads the rule engine (start-up)
+
         hooks = hook_config.HookConfig(self.config_dir, folder, [], self.builtin_dir)
         servers = mcp_config.McpConfig(self.config_dir, folder)
         permissions = PermissionConfig(self.config_dir, folder)
