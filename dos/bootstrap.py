@@ -244,9 +244,11 @@ class Dos:
 
         return RouterTools(self.catalog, self.paths.memory_db, self.catalog.catalog.router)
 
-    def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None) -> TurnRunner:
+    def turn_runner(self, prefer: str | None = None, sovereignty: str | None = None, approver: Any = None) -> TurnRunner:
+        """`approver`: who answers a tool call that asks first (the `Approver` port; `dos run` on a terminal passes
+        its prompt); None: nobody, such a call is refused with a line naming the --allow rule (dos serve, scripts)."""
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
-                          tools=self.turn_tools())
+                          tools=self.turn_tools(), permissions=self.permission_config, approver=approver)
 
     def run_request(self, skill: str, words: Sequence[str], piped: str, resume: bool = False,
                     **given: Any) -> tuple[TurnRequest, Skill | None]:
@@ -269,7 +271,8 @@ class Dos:
         (dos.core.skill_catalog), unless a skill of that name exists, and SessionStart/SessionEnd once per
         `conversation`, not per turn."""
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
-                          tools=self.turn_tools(), builtins=(assistant(),), conversation=conversation)
+                          tools=self.turn_tools(), builtins=(assistant(),), conversation=conversation,
+                          permissions=self.permission_config)  # no approver: a chat turn never prompts
 
     def chat_skill(self, name: str) -> Skill:
         """The skill a chat turn named `name` runs under (as `chat_runner` finds it)."""

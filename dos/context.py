@@ -62,6 +62,11 @@ def local_scope() -> str:
     return f"dir:{os.getcwd()}"
 
 
+def in_kernel() -> bool:
+    """Whether this command runs in the warm kernel for a client (whose terminal is not this process's)."""
+    return _client.get() is not None
+
+
 def turn_id() -> str | None:
     """The turn id the kernel announced to the client (None outside the kernel: the turn mints its own)."""
     client = _client.get()

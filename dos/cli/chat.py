@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from dos.cli.complete import skill_names
-from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
+from dos.cli.model_options import (ALLOW, MAX_TOKENS, MODEL, NO_MEMORY, PERMISSION_MODE, PREFER, SOVEREIGNTY,
+                                   TEMPERATURE)
 
 HELP = """Talk with DOS: many turns in one session, slash commands (/help), streamed Markdown answers.
 
@@ -30,17 +31,21 @@ def chat(
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in memory."),
     vi: bool = typer.Option(False, "--vi", help="Vi key bindings (also: DOS_CHAT_KEYS=vi, or vi in ~/.inputrc)."),
     no_kernel: bool = typer.Option(False, "--no-kernel", help="Run the turns in this process, not in the warm kernel."),
+    allow: Optional[list[str]] = ALLOW,
+    permission_mode: Optional[str] = PERMISSION_MODE,
 ) -> None:
     from dos.cli.repl.render import Out
     from dos.cli.repl.session import ChatSession, Options
     from dos.core.errors import UsageError
+    from dos.core.tool_gate import flag_rules
     from dos.kernel.client import enabled
 
     if resume and session:
         raise UsageError("--continue and --session cannot be used together")
+    flag_rules(allow or (), permission_mode)  # a bad rule or mode: exit 2 before the chat starts
     options = Options(skill=skill, model=model, prefer=prefer, sovereignty=sovereignty, max_tokens=max_tokens,
                       temperature=temperature, recall=not no_memory, log=not no_log, resume=resume, session=session,
-                      kernel=not no_kernel and enabled([]))
+                      kernel=not no_kernel and enabled([]), allow=tuple(allow or ()), permission_mode=permission_mode)
     interactive = sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
     out = Out(rich=sys.stdout.isatty())
     chat_session = ChatSession(options, notice=out.notice)

@@ -61,13 +61,15 @@ def print_json(value: Any) -> None:
 
 class AnswerStream:
     """Shows a streamed answer: raw text as it arrives on a pipe; on a terminal, a spinner until the first
-    token (imports and the first model load can take seconds), then live-rendered Markdown."""
+    token (imports and the first model load can take seconds), then live-rendered Markdown. `paused()` stops
+    the live display while something else uses the terminal (a tool call's permission prompt)."""
 
     def __init__(self, quiet: bool = False, style: str | None = None):
         self.quiet = quiet
         self.style = style  # the `output` setting, if the caller has it (else read here)
         self.text = ""
         self._live: Any = None
+        self._shown = 0  # the answer before this was printed for good (before a pause); the live part follows
 
     def __enter__(self) -> AnswerStream:
         if not self.quiet and on_terminal(self.style):
@@ -76,8 +78,8 @@ class AnswerStream:
             from rich.spinner import Spinner
 
             self._markdown = Markdown
-            waiting = Spinner("dots", text="[dim]waiting for the model…[/]")
-            self._live = Live(waiting, console=console(self.style), refresh_per_second=12,
+            self._waiting = Spinner("dots", text="[dim]waiting for the model…[/]")
+            self._live = Live(self._waiting, console=console(self.style), refresh_per_second=12,
                               vertical_overflow="visible")
             self._live.__enter__()
         return self
@@ -87,14 +89,37 @@ class AnswerStream:
         if self.quiet:
             return
         if self._live is not None:
-            self._live.update(self._markdown(self.text))
+            self._live.update(self._markdown(self.text[self._shown:]))
         else:
             sys.stdout.write(piece)
             sys.stdout.flush()
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The terminal to the caller for a while: the answer so far stays printed, the spinner goes."""
+        if self._live is None:
+            yield
+            return
+        live = self._live
+        if self.text[self._shown:]:
+            live.update(self._markdown(self.text[self._shown:]), refresh=True)
+        else:
+            live.transient = True  # nothing but the spinner: erase it
+        live.stop()
+        live.transient = False
+        self._shown = len(self.text)
+        try:
+            yield
+        finally:
+            live.update(self._waiting)
+            live.start(refresh=True)
+
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
-            self._live.update(self._markdown(self.text), refresh=True)
+            if self.text[self._shown:] or not self._shown:
+                self._live.update(self._markdown(self.text[self._shown:]), refresh=True)
+            else:
+                self._live.transient = True
             self._live.__exit__(*exc)
         elif not self.quiet and self.text and not self.text.endswith("\n"):
             sys.stdout.write("\n")

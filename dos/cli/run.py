@@ -10,12 +10,14 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
+from dos.cli.approve import TerminalApprover
 from dos.cli.complete import skill_names
 from dos.cli.output import AnswerStream, print_json
 from dos.cli.run_fast import json_answer
 from dos.context import scope as conversation_scope
 from dos.core.recall import Recalled
-from dos.cli.model_options import MAX_TOKENS, MODEL, NO_MEMORY, PREFER, SOVEREIGNTY, TEMPERATURE
+from dos.cli.model_options import (ALLOW, MAX_TOKENS, MODEL, NO_MEMORY, PERMISSION_MODE, PREFER, SOVEREIGNTY,
+                                   TEMPERATURE)
 
 HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin). A quoted prompt in place of
 the skill (`dos run "fill this form" < form.pdf`) runs without one: a model that can call tools is shown the
@@ -60,6 +62,8 @@ def run(
     no_kernel: bool = typer.Option(False, "--no-kernel", help="Run in this process, not in the warm kernel."),
     tools: Optional[str] = typer.Option(None, "--tools", help="MCP servers whose tools the model may call, e.g. time,git (see `dos mcp list`)."),
     tool_choice: Optional[str] = typer.Option(None, "--tool-choice", help="auto, none, required, or SERVER__TOOL to force that call first."),
+    allow: Optional[list[str]] = ALLOW,
+    permission_mode: Optional[str] = PERMISSION_MODE,
 ) -> None:
     _interrupt_on_sigterm()
     dos = build()
@@ -76,9 +80,11 @@ def run(
         scope=conversation_scope(),
         tools=tuple(t.strip() for t in (tools or "").split(",") if t.strip()),
         tool_choice=tool_choice,
+        allow=tuple(allow or ()),
+        permission_mode=permission_mode,
     )
-    runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty)
     with AnswerStream(quiet=json_out) as out:
+        runner = dos.turn_runner(prefer=prefer, sovereignty=sovereignty, approver=TerminalApprover(out.paused))
         result = runner.run(request, on_text=out.write, on_context=show_context if context else lambda _: None,
                             skill=named)
     if json_out:

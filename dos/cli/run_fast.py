@@ -81,7 +81,9 @@ def parse(args: list[str]) -> dict | None:
         if not (whole or part) or not DIGITS.issuperset(whole + part) or not 0.0 <= float(temperature) <= 2.0:
             return None
         params["temperature"] = float(temperature)
-    return params | {"skill": words[0], "text": words[1:] or None}
+    # --allow and --permission-mode are not read here (so they end the parse above): a run that sets them goes to
+    # the full command in this process, where an `ask` can be put to the person at this terminal
+    return params | {"skill": words[0], "text": words[1:] or None, "allow": (), "permission_mode": None}
 
 
 # What dos.core.printable.printable_json writes as \uXXXX (JSON escapes the C0 controls itself); a test holds the two

@@ -31,8 +31,9 @@ class FolderByDefault(typer.core.TyperGroup):
 
 
 app = typer.Typer(cls=FolderByDefault, subcommand_metavar="[PATH] | list | revoke [PATH]",
-                  help="Let a project folder's hooks, MCP servers and skills run. `dos trust [PATH]` shows each file of "
-                  "PATH (default: this folder) that declares hooks or servers, with its commands, and each skill of "
+                  help="Let a project folder's hooks, MCP servers, skills and tool permissions be used. `dos trust [PATH]` "
+                  "shows each file of PATH (default: this folder) that declares hooks or servers, with its commands, or "
+                  "grants tool permissions (allow rules), and each skill of "
                   "./.dos/skills that replaces another skill or names a model not on this machine, and trusts them as "
                   "they are now; a file that changes later is untrusted again.  Example: dos trust")
 
@@ -52,7 +53,8 @@ def trust_folder(path: Optional[Path] = PATH) -> None:
     reviewed = dos.trust.review(folder)
     if not reviewed:
         typer.echo(f"nothing to trust in {folder}: no ./.dos/hooks.yaml, hooks in ./.claude/settings.json, "
-                   "./.dos/mcp.yaml, ./.mcp.json, or skill in ./.dos/skills that needs it")
+                   "./.dos/mcp.yaml, ./.mcp.json, allow rules in ./.dos/settings.json or ./.claude/settings.json, "
+                   "or skill in ./.dos/skills that needs it")
         return
     typer.echo(f"trusting {folder}:")
     for declared, commands, problems in reviewed:

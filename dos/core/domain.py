@@ -64,6 +64,8 @@ class TurnRequest:
     scope: str | None = None  # the terminal or folder the turn runs in, for `dos run -c`
     tools: tuple[str, ...] = ()  # MCP servers (or SERVER__TOOL patterns) enabled on the command line
     tool_choice: str | None = None  # auto, none, required, or SERVER__TOOL (forced in the first round)
+    allow: tuple[str, ...] = ()  # --allow RULE: permission rules allowing tool calls for this turn (dos.core.tool_gate)
+    permission_mode: str | None = None  # --permission-mode: default, acceptEdits, plan, dontAsk, bypassPermissions
     # A conversation given whole (the gateway's clients send one): these messages follow the skill's system
     # prompt as given, and `text` is what is recorded as the prompt. Empty: the conversation is `text` alone.
     conversation: tuple[Mapping[str, Any], ...] = ()

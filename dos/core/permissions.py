@@ -49,7 +49,8 @@ not change that order: `Bash(aws *)` denied beats `Bash(aws s3 ls)` allowed. The
 - `bypassPermissions`: everything runs but what a deny or ask rule names, and edits of those protected folders,
   which ask. A settings file's `disableBypassPermissionsMode: "disable"` turns this mode off.
 
-Shapes for the callers (not in this module: running tools, prompting, the flags):
+Shapes for the callers (not in this module: running tools, prompting, the flags; dos.core.tool_gate wires them
+into a turn's tool loop):
 - `Permissions.decide(tool_name, arguments, cwd) -> Verdict(behavior, rule, reason)`, behavior `allow`, `ask` or
   `deny`; `reason` is one line naming the rule and its origin, or the mode. On a terminal an `ask` is a prompt
   (allow once / always for this folder / deny); without one (pipes, scripts, `dos serve`) the caller treats it as
@@ -84,8 +85,9 @@ EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 FETCH = "WebFetch"
 MCP_PREFIX = "mcp__"
 KNOWN_TOOLS = READ_TOOLS | EDIT_TOOLS | {BASH, FETCH, "WebSearch", "Agent", "Task", "Skill", "TodoWrite",
-                                        "BashOutput", "KillShell", "ExitPlanMode", "SlashCommand"}
-SPECIFIER_ARGS = {"Agent": "subagent_type", "Task": "subagent_type", "Skill": "skill"}
+                                        "BashOutput", "KillShell", "ExitPlanMode", "SlashCommand", "RunScript"}
+SPECIFIER_ARGS = {"Agent": "subagent_type", "Task": "subagent_type", "Skill": "skill",
+                  "RunScript": "script"}  # DOS's: a script of the active skill, `RunScript(scripts/*.py)`
 PATH_ARGS = ("file_path", "notebook_path", "path")
 SEARCH_TOOLS = frozenset({"Glob", "Grep", "LS"})  # their path is a folder searched
 PROTECTED = (".git", ".dos", ".claude", ".vscode", ".idea")  # edits here ask even in acceptEdits / bypassPermissions
@@ -141,6 +143,17 @@ class Verdict:
     @property
     def allowed(self) -> bool:
         return self.behavior == ALLOW
+
+
+@dataclass(frozen=True)
+class Question:
+    """A call that asks first, as a person sees it (the `Approver` port): what it does, why it asks, and the rules
+    "always, for this folder" would keep, where."""
+
+    call: str  # Bash(python3 scripts/x.py form.txt)
+    reason: str
+    rules: tuple[str, ...]
+    where: str  # "" when nothing can be kept
 
 
 @dataclass(frozen=True)
@@ -411,7 +424,15 @@ def suggest_rules(tool_name: str, arguments: Mapping[str, Any] | None, cwd: str)
         return [f"{'Read' if call.kind == 'read' else 'Edit'}({where})"]
     if call.kind == "fetch" and call.host:
         return [f"WebFetch(domain:{call.host})"]
+    value = call.args.get(SPECIFIER_ARGS.get(tool_name, ""))
+    if isinstance(value, str) and value.strip() and not set(value) & set("*()\n"):
+        return [f"{tool_name}({value.strip()})"]
     return [tool_name]
+
+
+def describe_call(tool_name: str, arguments: Mapping[str, Any] | None, cwd: str) -> str:
+    """A call as one line, the way verdicts name it: `Bash(git diff HEAD)`, `Read(/abs/file)`, `mcp__time__now`."""
+    return _Call(tool_name, arguments if isinstance(arguments, Mapping) else {}, posixpath.normpath(cwd), "").label
 
 
 SUBCOMMANDS = frozenset({"git", "npm", "pnpm", "yarn", "npx", "docker", "cargo", "go", "kubectl", "pip", "uv",
@@ -448,8 +469,9 @@ class _Call:
 
     @property
     def label(self) -> str:
+        named = self.args.get(SPECIFIER_ARGS.get(self.tool, ""))
         shown = (self.command if self.kind == "bash" else self.path if self.path else
-                 self.host if self.kind == "fetch" else "")
+                 self.host if self.kind == "fetch" else named if isinstance(named, str) else "")
         shown = " ".join(str(shown).split())
         return f"{self.tool}({shown[:120] + ('…' if len(shown) > 120 else '')})" if shown else self.tool
 

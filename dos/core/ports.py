@@ -9,6 +9,7 @@ from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
 
 if TYPE_CHECKING:
     from dos.core.hook_records import HookOutcome, HookSpec
+    from dos.core.permissions import Permissions, Question
     from dos.core.tokens import Token
     from dos.core.tools import ServerSpec, ServerTools, ToolResult
 
@@ -133,6 +134,32 @@ class ToolHost(Protocol):
     def call(self, server: ServerSpec, tool: str, arguments: dict[str, Any]) -> ToolResult: ...
 
     def close(self) -> None: ...
+
+
+class PermissionSource(Protocol):
+    """The tool permission rules in force in the folder DOS runs in (dos.core.permissions), and where "always
+    allow, for this folder" keeps its rules."""
+
+    def folder(self) -> str: ...  # the working folder the rules are about (absolute)
+
+    def load(self) -> tuple[Permissions, list[str]]: ...  # the rules in force, and the problems of their files
+
+    def saves_to(self) -> str: ...  # where `remember` writes, as the person sees it (./.dos/settings.local.json)
+
+    def remember(self, rules: list[str]) -> str: ...  # add allow rules for this folder; one line saying where
+
+
+ONCE, ALWAYS, DENY_IT = "once", "always", "deny"  # an Approver's answers: yes this time, yes from now on, no
+
+
+class Approver(Protocol):
+    """A person's answer to a tool call that asks first (dos.core.tool_gate): `once`, `always` (keep the suggested
+    rules for this folder) or `deny`. `unable()` says why nobody can be asked now (no terminal, a script, `dos
+    serve`, the warm kernel), or None when someone can."""
+
+    def unable(self) -> str | None: ...
+
+    def ask(self, question: Question) -> str: ...
 
 
 class TokenStore(Protocol):

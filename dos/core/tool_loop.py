@@ -1,12 +1,18 @@
 """The tool loop of one turn: offer the enabled servers' tools to the model, run the calls it makes (PreToolUse /
-PostToolUse hooks around each), feed the results back, and ask again, up to `MAX_TOOL_ROUNDS` rounds.
+PostToolUse hooks around each, the permission check between the PreToolUse hook and the call), feed the results
+back, and ask again, up to `MAX_TOOL_ROUNDS` rounds.
 
 Which servers a turn gets: the command line's `--tools`, the skill's `metadata.dos.tools`, the MCP entries of its
 `allowed-tools` (`mcp__time`, `time__get_*`, or a declared server's name), and the servers its pack declares; DOS's
 built-in tools (`Read`, `Bash`...) only when the command line's `--tools` names `builtin`, never through a skill. A
-skill with `allowed-tools` may call only what they allow; any other call is refused, and the refusal is on record.
+skill with `allowed-tools` may call only the tools they name (`Bash(git diff *)` names Bash); any other call is
+refused, and the refusal is on record. Each call that gets past that and the PreToolUse hooks is checked against
+the permission rules (dos.core.tool_gate): the MCP servers the turn started by name are allowed, built-in tools
+need an allow rule or a person's yes. A denied, refused or failed call is an error result for the model, one line
+on stderr, and the turn goes on.
 A server that fails (start, time-out, crash) costs only its own tools: one line on stderr, an error result for the
-model, and the turn goes on. Every call and result is a `tool_call` / `tool_result` event in memory.
+model, and the turn goes on. Every call and result is a `tool_call` / `tool_result` event in memory; the result's
+holds the permission decision (`permission`), and for a command its exit code and bytes of output.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import Any
 from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
 from dos.core.errors import DosError
 from dos.core.hooks import HookSession, skill_pack
-from dos.core.ports import MemoryLog, ModelStream, ToolHost
+from dos.core.permissions import Permissions
+from dos.core.ports import Approver, MemoryLog, ModelStream, PermissionSource, ToolHost
 from dos.core.redact import redact, redact_data
 from dos.core.skill_catalog import ACTIVATION_CHARS, Disclosure
 from dos.core.tools import (
@@ -35,8 +42,10 @@ from dos.core.tools import (
     tool_choice_for,
     tool_setting,
 )
+from dos.core.tool_gate import ToolGate, permission_name
 
 EVENT_TEXT_CHARS = 4_000  # of a tool result, in the memory log
+RUN_FACTS = ("exit_code", "timed_out", "output_bytes")  # of a command or script (ToolResult.structured), recorded
 
 
 def wanted_servers(skill: Skill, request: TurnRequest, declared: list[ServerSpec]) -> list[ServerSpec]:
@@ -61,13 +70,19 @@ class ToolLoop:
 
     def __init__(self, model_stream: ModelStream, host: ToolHost, skill: Skill, request: TurnRequest,
                  hooks: HookSession, memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None],
-                 disclosure: Disclosure | None = None):
+                 disclosure: Disclosure | None = None, permissions: PermissionSource | None = None,
+                 approver: Approver | None = None):
+        """`disclosure`: the skill catalog's turn, its `Skill` tool activates one (dos.core.skill_catalog);
+        `permissions`: the rules of the folder DOS runs in (None: only the turn's own: flags, skill, servers);
+        `approver`: who answers a call that asks (None: nobody, so it is refused)."""
         self.model_stream, self.host, self.skill, self.request = model_stream, host, skill, request
         self.hooks, self.memory, self.common, self.notify = hooks, memory, common, notify
-        self.disclosure = disclosure  # the skill catalog's turn: its `Skill` tool activates one (dos.core.skill_catalog)
+        self.disclosure = disclosure
+        self.permissions, self.approver = permissions, approver
         self.servers: dict[str, ServerSpec] = {}
         self.tools: list[ToolSpec] = []
         self.allowed = tool_setting(skill.metadata.get("allowed-tools"))
+        self.gate = ToolGate(Permissions(), "")  # the turn's own once prepare() found tools
 
     def prepare(self) -> bool:
         if tools_wanted(self.skill, self.request):  # else only the activation tool, and no MCP file is read
@@ -76,7 +91,11 @@ class ToolLoop:
             self.tools.append(self.disclosure.tool)
         if not self.tools:
             self.close()
-        return bool(self.tools)
+            return False
+        builtin = self.servers.get(BUILTIN)  # decided where its relative paths start, as the tools resolve them
+        self.gate = ToolGate.for_turn(self.permissions, self.approver, self.skill, self.request,
+                                      self._approved_servers(), self.notify, builtin.cwd if builtin else "")
+        return True
 
     def _list_servers(self) -> None:
         try:
@@ -96,6 +115,13 @@ class ToolLoop:
                 continue
             self.servers[listed.server.name] = listed.server
             self.tools += listed.tools
+
+    def _approved_servers(self) -> dict[str, str]:
+        """The MCP servers this turn started by name, each with who named it: their tools are allowed."""
+        own = list(tool_setting(self.skill.dos.get("tools"))) + list(self.allowed)
+        return {name: "--tools" if servers_named(self.request.tools, [name]) else
+                f"skill {self.skill.name}" if servers_named(own, [name]) else f"pack {spec.pack}"
+                for name, spec in self.servers.items() if name != BUILTIN}
 
     def close(self) -> None:
         self.host.close()
@@ -167,9 +193,17 @@ class ToolLoop:
             return self._refuse(call, model, f"a PreToolUse hook blocked it: {one_line(decision.reason) or 'no reason'}")
         if isinstance(decision.updated_input, dict):
             arguments = decision.updated_input
-        extra: dict[str, Any] = {}
         if activation:
-            result, extra = self._activate(arguments)
+            verdict = self.gate.activation(str(arguments.get("skill") or arguments.get("name") or ""))
+        else:
+            verdict = self.gate.check(permission_name(call.name, tool.server == BUILTIN), arguments,
+                                      decision.permission)
+        if not verdict.allowed:
+            return self._refuse(call, model, verdict.reason, verdict.data())
+        extra: dict[str, Any] = {"permission": verdict.data()}
+        if activation:
+            result, activated = self._activate(arguments)
+            extra |= activated
         else:
             result = self.host.call(self.servers[tool.server], tool.name, arguments)
         if result.error:
@@ -181,13 +215,14 @@ class ToolLoop:
 
     def _activate(self, arguments: dict[str, Any]) -> tuple[ToolResult, dict[str, Any]]:
         """A `Skill` call: the skill's instructions and files for the model; from now on it is the active skill (its
-        allowed-tools apply, RunScript runs its scripts)."""
+        allowed-tools apply and pre-approve, RunScript runs its scripts)."""
         done = self.disclosure.activate(arguments)  # type: ignore[union-attr]
         if done.skill is None:
             return ToolResult(text=done.error or "no such skill", is_error=True), {}
         if not done.again:
             self.skill = done.skill
             self.allowed = tool_setting(done.skill.metadata.get("allowed-tools")) or self.allowed
+            self.gate.activate(done.skill, self.notify)
             if (builtin := self.servers.get(BUILTIN)) is not None:  # RunScript: the new skill's scripts
                 self.servers[BUILTIN] = spec = replace(builtin, skill=done.skill.path)
                 mine = [t for listed in self.host.list_tools([spec]) for t in listed.tools]
@@ -197,18 +232,22 @@ class ToolLoop:
         return ToolResult(text=done.text, limit=ACTIVATION_CHARS), {"activated": done.skill.name, "skill_path": done.skill.path,
                                             "files": len(done.skill.files), "again": done.again}
 
-    def _refuse(self, call: ToolCall, model: str, reason: str) -> str:
+    def _refuse(self, call: ToolCall, model: str, reason: str, permission: dict[str, Any] | None = None) -> str:
         self.notify(f"tool call refused: {reason}")
         self._record("tool_result", "dos", f"refused: {reason}", model,
-                     {"tool": call.name, "id": call.id, "ok": False, "refused": True, "error": reason})
+                     {"tool": call.name, "id": call.id, "ok": False, "refused": True, "error": reason}
+                     | ({"permission": permission} if permission else {}))
         return f"error: refused: {reason}"
 
     def _finish(self, call: ToolCall, model: str, result: ToolResult, extra: dict[str, Any] | None = None) -> str:
+        """Record a result (with `extra`: the permission decision, an activation) and give the model its text."""
         shown = result.text if not result.error else result.error
+        ran = result.structured if isinstance(result.structured, dict) else {}
         self._record("tool_result", "tool", redact(shown[:EVENT_TEXT_CHARS]), model,
                      {"tool": call.name, "id": call.id, "ok": result.ok, "is_error": result.is_error,
-                      "error": result.error, "duration_s": result.duration_s,
-                      "truncated": len(shown) > EVENT_TEXT_CHARS} | (extra or {}))
+                      "error": result.error, "duration_s": result.duration_s, "bytes": len(shown.encode()),
+                      "truncated": len(shown) > EVENT_TEXT_CHARS}
+                     | {k: ran[k] for k in RUN_FACTS if k in ran} | (extra or {}))
         return result.for_model()
 
     def _record(self, kind: str, actor: str, text: str, model: str, data: dict[str, Any]) -> None:

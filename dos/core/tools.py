@@ -178,19 +178,22 @@ def _mask_arg(arg: str) -> str:
 
 
 def tool_setting(value: Any) -> tuple[str, ...]:
-    """A skill's `allowed-tools` / `metadata.dos.tools` (a list, or a space- or comma-separated string)."""
-    if value is None or value is False:
-        return ()
-    if isinstance(value, str):
-        return tuple(p for p in re.split(r"[,\s]+", value) if p)
+    """A skill's `allowed-tools` / `metadata.dos.tools` (a list, or a string of entries separated by spaces or
+    commas, a space inside `( )` belonging to its rule: `Read Bash(git diff *)` is two entries)."""
     if isinstance(value, (list, tuple)):
         return tuple(str(v).strip() for v in value if str(v).strip())
-    return ()
+    if not isinstance(value, str):
+        return ()
+    from dos.core.permissions import split_rules  # here: the permission engine loads with a turn's tools, not at start-up
+
+    return tuple(split_rules(value)[0])
 
 
 def _mcp_pattern(entry: str) -> str | None:
     """An allowed-tools entry as a pattern on SERVER__TOOL, or None for a non-MCP entry (Claude's Read, Bash...).
     Accepted: `server`, `server__tool`, `server__*`, Claude Code's `mcp__server__tool` and `mcp__server`."""
+    if "(" in entry:  # a permission rule, `Bash(git diff *)`
+        return None
     if entry.startswith("mcp" + SEP):
         entry = entry[len("mcp" + SEP):]
     if entry in ("*", "mcp"):
@@ -213,13 +216,15 @@ def servers_named(entries: Iterable[str], declared: Iterable[str]) -> list[str]:
 
 
 def allows(entries: tuple[str, ...], qualified: str) -> bool:
-    """Whether an allowed-tools list lets a turn call `qualified` (SERVER__TOOL). An entry naming a server alone
-    (`time`, `mcp__time`) allows all its tools."""
+    """Whether an allowed-tools list lets a turn call `qualified` (SERVER__TOOL, or a built-in tool's bare name).
+    An entry naming a server alone (`time`, `mcp__time`) allows all its tools; a permission rule names its tool
+    (`Bash(git diff *)` names Bash; which commands run is the permission rules' business, dos.core.tool_gate)."""
     server, _, _ = qualified.partition(SEP)
     for entry in entries:
         pattern = _mcp_pattern(entry)
         bare = entry[len("mcp" + SEP):] if entry.startswith("mcp" + SEP) else entry
         if pattern is None:
+            bare = bare.split("(", 1)[0].strip()
             if fnmatch.fnmatchcase(server, bare):
                 return True
         elif fnmatch.fnmatchcase(qualified, pattern):

@@ -9,12 +9,12 @@ from dos.core.domain import Event, Skill, TurnRequest, TurnResult, Usage
 from dos.core.errors import ModelError, UnknownSkill, UsageError
 from dos.core.hooks import NO_HOOKS, Conversation, Hooks, skill_pack
 from dos.core.ids import new_id
-from dos.core.ports import Clock, MemoryLog, MemoryRecall, SkillSource, ToolHost, TurnJournal
+from dos.core.ports import (Approver, Clock, MemoryLog, MemoryRecall, PermissionSource, SkillSource, ToolHost,
+                            TurnJournal)
 from dos.core.recall import Recalled, recall
 from dos.core.redact import redact
 from dos.core.routing import Routing
 from dos.core.skill_catalog import disclose
-from dos.core.tool_loop import ToolLoop, tools_wanted
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
@@ -60,7 +60,8 @@ class TurnRunner:
 
     def __init__(self, skills: SkillSource, routing: Routing, memory: MemoryLog | None, clock: Clock,
                  hooks: Hooks | None = None, tools: ToolHost | None = None, builtins: Sequence[Skill] = (),
-                 conversation: Conversation | None = None):
+                 conversation: Conversation | None = None, permissions: PermissionSource | None = None,
+                 approver: Approver | None = None):
         self.skills = skills
         self.builtins = tuple(builtins)  # skills no folder holds (the chat's `chat`), used when none has the name
         self.routing = routing  # plans each turn's route and binds it to a model (dos.core.routing)
@@ -70,6 +71,8 @@ class TurnRunner:
         self.tool_host = tools  # MCP tools (dos.core.tool_loop), listed only when the turn enables some
         # A chat's turns: SessionStart and SessionEnd fire once for the conversation, not for each turn.
         self.conversation = conversation
+        self.permissions = permissions  # the folder's permission rules (dos.core.tool_gate), read in a turn with tools
+        self.approver = approver  # who answers a tool call that asks first (None: nobody, it is refused)
 
     def run(
         self,
@@ -81,6 +84,11 @@ class TurnRunner:
         """`skill`: run under this skill instead of looking `request.skill` up (`dos serve`'s bare models)."""
         if not request.text.strip() and not request.conversation:
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
+        # here, not at the top: a command that runs no turn loads no tool or permission module (start-up)
+        from dos.core.tool_gate import flag_rules
+        from dos.core.tool_loop import ToolLoop, tools_wanted
+
+        flag_rules(request.allow, request.permission_mode)  # a bad --allow / --permission-mode: before anything
         skill = skill or find_skill(self.skills, request.skill, self.builtins)
         routed = self.routing.plan(skill, request)  # NoRoute: before anything is written
         model = routed.model
@@ -125,7 +133,8 @@ class TurnRunner:
         saved_at: float | None = None
         try:
             loop = (ToolLoop(routed, self.tool_host, skill, request, hooks, memory, common, self.hooks.notify,
-                             disclosure) if self.tool_host is not None and not own_tools
+                             disclosure, self.permissions, self.approver)
+                    if self.tool_host is not None and not own_tools
                     and (tools_wanted(skill, request) or disclosure and disclosure.tool) else None)
             stream = loop if loop and loop.prepare() else routed
             options = {} if stream is loop else dict(request.options)

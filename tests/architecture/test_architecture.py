@@ -28,7 +28,8 @@ with open({out!r}, "w") as f:
 """
 
 
-def modules_loaded_by(args: list[str], dos_home: Path, tmp_path: Path) -> set[str]:
+def modules_loaded_by(args: list[str], dos_home: Path, tmp_path: Path, packages: bool = True) -> set[str]:
+    """The top-level packages `dos ARGS` imported (`packages=False`: every module, by its full name)."""
     out = tmp_path / "modules.json"
     env = clean_env(dos_home)
     proc = subprocess.run(
@@ -36,7 +37,7 @@ def modules_loaded_by(args: list[str], dos_home: Path, tmp_path: Path) -> set[st
         capture_output=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    return {m.split(".")[0] for m in json.loads(out.read_text())}
+    return {m.split(".")[0] if packages else m for m in json.loads(out.read_text())}
 
 
 @pytest.mark.parametrize("args", [["--version"], ["skills", "list"], ["memory", "log"], ["--help"], ["run", "--help"],
@@ -45,6 +46,14 @@ def test_commands_that_call_no_model_import_no_heavy_library(args, dos_home, tmp
     loaded = modules_loaded_by(args, dos_home, tmp_path)
     assert "dos" in loaded  # the probe really ran the CLI
     assert not loaded & set(HEAVY), f"dos {' '.join(args)} imported {sorted(loaded & set(HEAVY))}"
+
+
+@pytest.mark.parametrize("args", [["skills", "list"], ["--help"], ["trust", "list"]])
+def test_commands_that_run_no_turn_load_no_tool_or_permission_module(args, dos_home, tmp_path):
+    loaded = modules_loaded_by(args, dos_home, tmp_path, packages=False)
+    assert "dos.core.turn" in loaded  # the probe really ran a command that can build a turn runner
+    tools = {"dos.core.tool_loop", "dos.core.tool_gate", "dos.core.permissions"}
+    assert not loaded & tools, f"dos {' '.join(args)} imported {sorted(loaded & tools)}"
 
 
 def test_version_fast_path_imports_neither_typer_nor_rich(dos_home, tmp_path):

@@ -1,6 +1,7 @@
 """End to end: `dos run SKILL --tools builtin` with a skill shaped like Anthropic's `pdf` skill (SKILL.md pointing at
 reference.md and scripts/extract.py). The model reads the reference, runs the script on a file in the user's
-folder, and answers; every call and result is in the memory log.
+folder (allowed by `--allow 'RunScript(scripts/*)'`; reading the skill's own folder needs no rule), and answers;
+every call and result is in the memory log, with its permission decision.
 
 The model is scripted: a real model that calls tools reliably cannot be had on this machine (no network, no key,
 and the embedded model is too small to follow a skill's instructions), so an OpenAI-compatible server on 127.0.0.1
@@ -62,7 +63,8 @@ def test_a_skill_reads_its_reference_and_runs_its_script_through_builtin_tools(d
     with FakeProvider({"scripted": ["tool", "tool", "ok"]}, reply="The form is Ada's, dated 1843-07-10.",
                       calls=calls) as provider:
         write_models_yaml(dos_home, models_yaml(provider.url))
-        r = dos("run", "formfill", "--model", "scripted", "--tools", "builtin", "What does form.txt say?", cwd=work)
+        r = dos("run", "formfill", "--model", "scripted", "--tools", "builtin", "--allow", "RunScript(scripts/*)",
+                "What does form.txt say?", cwd=work)
         bodies = provider.bodies
     assert r.code == 0, r.err
     assert "The form is Ada's" in r.out and "Traceback" not in r.err
@@ -83,6 +85,12 @@ def test_a_skill_reads_its_reference_and_runs_its_script_through_builtin_tools(d
     assert read_result["data"]["ok"] is True and "Forms have the fields" in read_result["text"]
     assert run_call["data"]["tool"] == "RunScript" and run_call["data"]["arguments"]["args"] == ["form.txt"]
     assert run_result["data"]["ok"] is True and '"NAME": "Ada"' in run_result["text"]
+    assert read_result["data"]["permission"]["reason"].endswith("a read inside the working folders")  # the skill's
+    assert run_result["data"]["permission"] == {"decision": "allow", "verdict": "allow", "rule": "RunScript(scripts/*)",
+                                                "origin": "--allow",
+                                                "reason": "RunScript(scripts/extract.py) is allowed by "
+                                                          "RunScript(scripts/*) (--allow)"}
+    assert run_result["data"]["exit_code"] == 0 and run_result["data"]["output_bytes"] > 0
     assert len({e["turn_id"] for e in log}) == 1
     assert log[-1]["data"]["complete"] is True and "Ada's" in log[-1]["text"]
 

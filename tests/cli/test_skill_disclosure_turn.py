@@ -62,7 +62,8 @@ def test_catalog_then_activation_then_reference_and_script_then_answer(dos, dos_
     with FakeProvider({"scripted": ["tool", "tool", "tool", "ok"]}, reply="The form is Ada's, dated 1843-07-10.",
                       calls=calls) as provider:
         write_models_yaml(dos_home, models_yaml(provider.url))
-        r = dos("run", "What does form.txt say?", "--model", "scripted", "--tools", "builtin", cwd=work)
+        r = dos("run", "What does form.txt say?", "--model", "scripted", "--tools", "builtin",
+                "--allow", "RunScript(scripts/*)", cwd=work)  # a script runs on a rule (or a person's yes)
         bodies = provider.bodies
     assert r.code == 0, r.err
     assert "The form is Ada's" in r.out and "Traceback" not in r.err
@@ -98,6 +99,9 @@ def test_catalog_then_activation_then_reference_and_script_then_answer(dos, dos_
     assert activation["data"]["ok"] is True and activation["data"]["activated"] == "formfill"
     assert activation["data"]["skill_path"] == str(skill / "SKILL.md") and activation["data"]["files"] == 2
     assert log[3]["data"]["tool"] == "Read" and log[5]["data"]["tool"] == "RunScript"
+    assert activation["data"]["permission"]["reason"] == "activating skill formfill needs no permission"
+    assert log[4]["data"]["permission"]["reason"].endswith("a read inside the working folders")  # the skill's own
+    assert log[6]["data"]["permission"]["rule"] == "RunScript(scripts/*)"
     assert log[-1]["data"]["complete"] is True and "Ada's" in log[-1]["text"]
 
 

@@ -13,21 +13,31 @@ Every file has Claude Code's shape, `{"permissions": {"allow": [...], "ask": [..
 A project's files only narrow what may run until the user trusts them (`trust.allows(project, file)`, see
 dos.adapters.project.trust), as a cloned repository must not pre-approve its own commands: an untrusted file's deny
 and ask rules apply, and a `defaultMode` of `plan` or `dontAsk`; its allow rules, its `additionalDirectories` and a
-looser mode do not, and a problem line says so. (Trust records the files that declare hooks; one that declares
-only permissions is trusted with `DOS_TRUST_PROJECT=1` until `dos trust` records those too.)
+looser mode do not, and a problem line says so. `dos trust` records the project files that grant (dos.adapters.project.trust.grants).
+
+"Always allow, for this folder" (a person's answer to a tool call that asks, dos.core.tool_gate) adds its rules to
+`./.dos/settings.local.json`, as Claude Code adds its own to `./.claude/settings.local.json`; a file that was trusted
+(or did not exist) stays trusted with them, since the person just said yes to them at the terminal.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from dos.adapters.hooks.declared import DeclaredIn
 from dos.adapters.hooks.hook_config import CLAUDE_SETTINGS, claude_settings
+from dos.adapters.project.trust import STRICT_MODES
+from dos.core.errors import InvalidConfig, StorageError
 from dos.core.permissions import Declared, Permissions, combine, declared
 
 USER_FILE = "settings.json"
-STRICT_MODES = ("default", "plan", "dontAsk")  # what an untrusted file may set: no looser than the default
+LOCAL_FILE = ".dos/settings.local.json"  # where "always, for this folder" keeps its rules
 
 
 class PermissionConfig(DeclaredIn):
@@ -70,6 +80,60 @@ class PermissionConfig(DeclaredIn):
         if problem:
             return Declared(str(path), base), [f"{problem}; its permissions are skipped"]
         return declared((data or {}).get("permissions"), str(path), base, lines)
+
+    def folder(self) -> str:
+        return str(self.project)
+
+    def saves_to(self) -> str:
+        return f"./{LOCAL_FILE}"
+
+    def remember(self, rules: list[str]) -> str:
+        """Add allow `rules` to ./.dos/settings.local.json (its other content kept); one line saying so. A file
+        that was trusted as it was, or is new, is trusted as it is now; InvalidConfig / StorageError when the file
+        cannot be read or written."""
+        path = self.project / LOCAL_FILE
+        try:
+            before = path.read_bytes()
+        except FileNotFoundError:
+            before = None
+        except OSError as exc:
+            raise StorageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        data: Any = {}
+        if before is not None and before.strip():
+            try:
+                data = json.loads(before)
+            except ValueError as exc:
+                raise InvalidConfig(f"{path}: not JSON ({exc}); the rules were not saved") from None
+        block = data.setdefault("permissions", {}) if isinstance(data, dict) else None
+        allow = block.setdefault("allow", []) if isinstance(block, dict) else None
+        if not isinstance(allow, list):
+            raise InvalidConfig(f"{path}: permissions.allow is not a list; the rules were not saved")
+        allow += [r for r in rules if r not in allow]
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        _replace(path, text.encode())
+        trusted = ""
+        if self.trust is not None:
+            was = hashlib.sha256(before).hexdigest() if before is not None else None
+            if not self.trust.keep(self.project, path, was):
+                trusted = " (that file is not trusted: review it, then `dos trust`, for the rules to apply)"
+        return f"saved {', '.join(rules)} to ./{LOCAL_FILE}{trusted}"
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `path` at once (a reader sees the old file or the new one), creating its folder."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
 def _untrusted(block: Declared) -> tuple[Declared, list[str]]:

@@ -1,6 +1,8 @@
 """Project trust: the hooks and MCP servers the folder DOS runs in declares (`./.dos/hooks.yaml`,
 `./.claude/settings.json`, `./.claude/settings.local.json`, `./.dos/mcp.yaml`, `./.mcp.json`) run only once the
-user has trusted them with `dos trust`, as Claude Code asks before it runs a folder's hooks and servers. So is a
+user has trusted them with `dos trust`, as Claude Code asks before it runs a folder's hooks and servers. So do the
+tool permissions such a settings file or `./.dos/settings(.local).json` grants (allow rules, `additionalDirectories`,
+a looser `defaultMode`: dos.adapters.project.permissions; its deny and ask rules apply untrusted). So is a
 skill of `./.dos/skills` that takes the name of a user, pack or built-in skill, or may send its turns to a model
 not on this machine (dos.adapters.skills.fs_skills decides which; until trusted the other skill keeps the name).
 
@@ -31,11 +33,13 @@ from dos.context import getenv
 from dos.core.errors import InvalidConfig, InvalidSkill
 
 TRUST_FILE = "trusted.json"
+STRICT_MODES = ("default", "plan", "dontAsk")  # what an untrusted settings file may set: no looser than the default
 ENV = "DOS_TRUST_PROJECT"
-HOOKS, SERVERS, SKILLS = "hooks", "MCP servers", "skills"
+HOOKS, SERVERS, SKILLS, PERMISSIONS = "hooks", "MCP servers", "skills", "permissions"
 LISTS = {HOOKS: "`dos hooks list`", SERVERS: "`dos mcp list`", SKILLS: "`dos skills list`"}
 PROJECT_FILES = ((f".dos/{hook_config.USER_FILE}", HOOKS), *((f".claude/{name}", HOOKS) for name in
-                 hook_config.CLAUDE_SETTINGS), (f".dos/{mcp_config.USER_FILE}", SERVERS), (mcp_config.CLAUDE_FILE, SERVERS))
+                 hook_config.CLAUDE_SETTINGS), (f".dos/{mcp_config.USER_FILE}", SERVERS), (mcp_config.CLAUDE_FILE, SERVERS),
+                 *((f".dos/{name}", PERMISSIONS) for name in hook_config.CLAUDE_SETTINGS))
 
 
 @dataclass(frozen=True)
@@ -54,24 +58,43 @@ def folder_key(folder: Path) -> str:
 
 
 def declaring(folder: Path) -> list[Declaring]:
-    """The files of `folder` that declare hooks or MCP servers (Claude Code's settings only when they have
-    hooks: most hold permissions alone)."""
+    """The files of `folder` that declare hooks or MCP servers, or grant tool permissions (a settings file counts
+    only for hooks it has or permissions it grants: deny and ask rules need no trust)."""
     out = []
     for rel, what in PROJECT_FILES:
         path = folder / rel
         try:
-            if path.is_file() and (path.parent.name != ".claude" or _has_hooks(path)):
+            if not path.is_file():
+                continue
+            if path.name.startswith("settings"):
+                data = _settings(path)
+                what = HOOKS if what == HOOKS and _has_hooks(data) else PERMISSIONS if grants(data) else ""
+            if what:
                 out.append(Declaring(rel, what, hashlib.sha256(path.read_bytes()).hexdigest()))
         except OSError:
             continue
     return out
 
 
-def _has_hooks(path: Path) -> bool:
+def grants(data: Any) -> bool:
+    """Whether a settings file's content lets something run that would not otherwise: allow rules,
+    `additionalDirectories`, or a `defaultMode` looser than the default (what trust has to vouch for)."""
+    block = data.get("permissions") if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        return False
+    return bool(block.get("allow") or block.get("additionalDirectories")
+                or block.get("defaultMode") not in (None, *STRICT_MODES))
+
+
+def _settings(path: Path) -> Any:
     try:
         data, _ = load_json_file(path)
     except InvalidSkill:
-        return False  # the hooks config reports it and skips it
+        return None  # the hooks and permissions configs report it and skip it
+    return data
+
+
+def _has_hooks(data: Any) -> bool:
     return isinstance(data, dict) and bool(data.get("hooks")) and data.get("disableAllHooks") is not True
 
 
@@ -136,6 +159,26 @@ class ProjectTrust:
             return False
         return self.recorded(folder).get(path.relative_to(folder).as_posix()) == digest
 
+    def keep(self, folder: Path, path: Path, before: str | None) -> bool:
+        """DOS itself just changed `path`, a file in `folder` whose content hashed to `before` (None: it did not
+        exist): if it was trusted as it was (or is new), trust it as it is now. Whether it is trusted."""
+        rel = path.relative_to(folder).as_posix()
+        try:
+            folders = self.read()
+        except InvalidConfig:
+            return False
+        record = folders.get(folder_key(folder), {"files": {}})
+        if before is not None and record["files"].get(rel) != before:
+            return False
+        try:
+            record["files"][rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return False
+        record.setdefault("trusted_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        folders[folder_key(folder)] = record
+        self._write(folders)
+        return True
+
     def untrusted(self, folder: Path) -> list[tuple[Declaring, bool]]:
         """The declaring files of `folder` not trusted as they are, each with whether it changed since trusted."""
         if self.overridden():
@@ -148,7 +191,8 @@ class ProjectTrust:
         if self.said:
             return None
         self.said = True
-        found = self.untrusted(folder)
+        # permissions are said where they would be used, in a turn with tools (dos.adapters.project.permissions)
+        found = [(d, changed) for d, changed in self.untrusted(folder) if d.what != PERMISSIONS]
         if not found:
             return None
         files = ", ".join(f"./{d.rel}" + (" (changed since trusted)" if changed else "") for d, changed in found)
@@ -164,19 +208,29 @@ class ProjectTrust:
     def review(self, folder: Path) -> list[tuple[Declaring, list[str], list[str]]]:
         """What trusting `folder` would let run: each declaring file (hashed before it is read, so a change after
         is untrusted), the commands it declares (one line each), and its problems."""
+        from dos.adapters.project.permissions import PermissionConfig  # here: it loads the rule engine (start-up)
+
         hooks = hook_config.HookConfig(self.config_dir, folder, [], self.builtin_dir)
         servers = mcp_config.McpConfig(self.config_dir, folder)
+        permissions = PermissionConfig(self.config_dir, folder)
         out = []
         for d in self.declaring(folder):
             path = folder / d.rel
+            lines: list[str] = []
+            problems: list[str] = []
             if d.what == SKILLS:
-                lines, problems = [d.note], []
+                lines = [d.note]
             elif d.what == HOOKS:
                 specs, problems = hooks.read(path)
                 lines = [f"{s.event}: {s.kind} {s.label}" + _conditions(s) for s in specs]
-            else:
+            elif d.what == SERVERS:
                 found, problems = servers.read(path)
                 lines = [f"MCP server {s.name}: {_server_line(s.describe())}" for s in found]
+            if path.name.startswith("settings"):  # a settings file: what it grants too
+                block, more = permissions.read(path)
+                lines += [f"allow {r}" for r in block.allow] + [f"additional directory {x}" for x in block.directories]
+                lines += [f"defaultMode {block.mode}"] if block.mode else []
+                problems += more if d.what == PERMISSIONS else []
             out.append((d, lines, problems))
         return out
 

@@ -39,6 +39,8 @@ class Options:
     resume: bool = False  # -c: the last session of this terminal or folder
     session: str | None = None  # --session NAME
     kernel: bool = False  # run the turns in the warm kernel
+    allow: tuple[str, ...] = ()  # --allow RULE: tool calls that run without asking (a chat never prompts)
+    permission_mode: str | None = None  # --permission-mode
 
 
 @dataclass
@@ -256,7 +258,8 @@ class ChatSession:
         name = skill or self.skill
         request = dict(skill=name, text=text, model=self.model, max_tokens=self.options.max_tokens,
                        temperature=self.options.temperature, log=self.options.log, session_id=self.session_id,
-                       recall=self.options.recall, scope=self.scope, turn_id=new_id(), skill_catalog=True)
+                       recall=self.options.recall, scope=self.scope, turn_id=new_id(), skill_catalog=True,
+                       allow=self.options.allow, permission_mode=self.options.permission_mode)
         self.warm.wait()
         if self._unsaid:
             self.notice(self._unsaid)
