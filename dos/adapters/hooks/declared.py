@@ -9,6 +9,10 @@ from typing import Any
 
 from dos.core.skill_rules import Pack
 
+# The permission modes a settings file that has not been trusted may set: none looser than the default (read by
+# dos.adapters.project.trust, which decides what needs trust, and .permissions, which applies the rule)
+STRICT_MODES = ("default", "plan", "dontAsk")
+
 
 class DeclaredIn:
     """Base of a reader of commands declared in the user's files, the project's and packs'."""

@@ -30,9 +30,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dos.adapters.hooks.declared import DeclaredIn
+from dos.adapters.hooks.declared import STRICT_MODES, DeclaredIn
 from dos.adapters.hooks.hook_config import CLAUDE_SETTINGS, claude_settings
-from dos.adapters.project.trust import STRICT_MODES
 from dos.core.errors import InvalidConfig, StorageError
 from dos.core.permissions import Declared, Permissions, combine, declared
 

@@ -28,12 +28,12 @@ from typing import Any
 
 from dos.adapters.files.json_text import load_json_file
 from dos.adapters.hooks import hook_config
+from dos.adapters.hooks.declared import STRICT_MODES
 from dos.adapters.mcp import mcp_config
 from dos.context import getenv
 from dos.core.errors import InvalidConfig, InvalidSkill
 
 TRUST_FILE = "trusted.json"
-STRICT_MODES = ("default", "plan", "dontAsk")  # what an untrusted settings file may set: no looser than the default
 ENV = "DOS_TRUST_PROJECT"
 HOOKS, SERVERS, SKILLS, PERMISSIONS = "hooks", "MCP servers", "skills", "permissions"
 LISTS = {HOOKS: "`dos hooks list`", SERVERS: "`dos mcp list`", SKILLS: "`dos skills list`"}
