@@ -154,3 +154,62 @@ def test_litellm_cost_map_never_comes_from_the_network(first):
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     assert proc.stdout.decode().split() == ["local", "True"]
     assert b"fetch" not in proc.stderr
+
+
+CYCLES = """
+import json, sys
+import grimp
+
+graph = grimp.build_graph("dos")
+index, low, stack, on, found = {}, {}, [], set(), []
+sys.setrecursionlimit(10000)
+
+
+def visit(v):
+    index[v] = low[v] = len(index)
+    stack.append(v)
+    on.add(v)
+    for w in graph.find_modules_directly_imported_by(v):
+        if w not in index:
+            visit(w)
+            low[v] = min(low[v], low[w])
+        elif w in on:
+            low[v] = min(low[v], index[w])
+    if low[v] == index[v]:
+        part = []
+        while True:
+            w = stack.pop()
+            on.discard(w)
+            part.append(w)
+            if w == v:
+                break
+        if len(part) > 1:
+            found.append(sorted(part))
+
+
+for m in sorted(graph.modules):
+    if m not in index:
+        visit(m)
+print(json.dumps(found))
+"""
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """The import cycles among the modules of the `dos` package under `root` (strongly connected components of
+    its import graph, imports inside functions included, as grimp reads them)."""
+    proc = subprocess.run([sys.executable, "-c", CYCLES], capture_output=True, cwd=root, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(root)))
+    assert proc.returncode == 0, proc.stderr.decode()
+    return json.loads(proc.stdout)
+
+
+def test_no_import_cycle_among_dos_modules(tmp_path):
+    """Issue 19: no cycle, not even one hidden by an import inside a function; and the check sees a planted one."""
+    assert import_cycles(REPO) == []
+    import shutil
+
+    copy = tmp_path / "src"
+    shutil.copytree(REPO / "dos", copy / "dos", ignore=shutil.ignore_patterns("__pycache__", "_builtin"))
+    (copy / "dos" / "core" / "loop_a.py").write_text("def f():\n    from dos.core import loop_b\n")
+    (copy / "dos" / "core" / "loop_b.py").write_text("from dos.core import loop_a\n")
+    assert import_cycles(copy) == [["dos.core.loop_a", "dos.core.loop_b"]]
