@@ -15,14 +15,14 @@ from dos.adapters.files.private import secure_home
 from dos.adapters.skills.fs_skills import FolderSkills
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Skill, TurnRequest
-from dos.core.hooks import Conversation
-from dos.core.skill_catalog import ASSISTANT, assistant, names_no_skill
-from dos.core.turn import TurnRunner, find_skill, prompt_of
+from dos.core.turn.hooks import Conversation
+from dos.core.turn.disclosure import ASSISTANT, assistant, names_no_skill
+from dos.core.turn.runner import TurnRunner, find_skill, prompt_of
 
 if TYPE_CHECKING:
     from dos.adapters.store.memory_io import MemoryTools
     from dos.adapters.store.sqlite_ledger import SqliteLedger
-    from dos.core.ledger import Credits, Spending
+    from dos.core.routing.ledger import Credits, Spending
 
 
 class SystemClock:
@@ -111,11 +111,11 @@ class Dos:
 
     @cached_property
     def hooks(self) -> Any:
-        """Lifecycle hooks (dos.core.hooks): hooks.yaml, ./.dos/hooks.yaml, packs, ./.claude/settings.json.
+        """Lifecycle hooks (dos.core.turn.hooks): hooks.yaml, ./.dos/hooks.yaml, packs, ./.claude/settings.json.
         `DOS_HOOKS=0` turns every hook off."""
         import os
 
-        from dos.core.hooks import Hooks
+        from dos.core.turn.hooks import Hooks
 
         if os.environ.get("DOS_HOOKS", "").strip().lower() in ("0", "off", "false", "no"):
             return Hooks(None)
@@ -178,9 +178,9 @@ class Dos:
         return {k: v for k, v in route.items() if v is not None}
 
     def routing(self, prefer: str | None = None, sovereignty: str | None = None, notice: Any = None) -> Any:
-        """The routing: catalog + pure policy (dos.core.routing) + LiteLLM's Router (imported only on a call)."""
+        """The routing: catalog + pure policy (dos.core.routing.policy) + LiteLLM's Router (imported only on a call)."""
         from dos.adapters.models.litellm_router import LiteLLMRouteBinder
-        from dos.core.routing import Routing
+        from dos.core.routing.policy import Routing
 
         binder = LiteLLMRouteBinder(lambda: self.catalog.catalog.router)
         command_line = {"prefer": prefer, "sovereignty": sovereignty}
@@ -196,14 +196,14 @@ class Dos:
 
     @cached_property
     def credits(self) -> Credits:
-        """`dos credits grant|refund|adjust`, `dos budget set|clear` (dos.core.ledger.Credits) on the ledger."""
-        from dos.core.ledger import Credits
+        """`dos credits grant|refund|adjust`, `dos budget set|clear` (dos.core.routing.ledger.Credits) on the ledger."""
+        from dos.core.routing.ledger import Credits
 
         return Credits(self.ledger)
 
     @cached_property
     def spending(self) -> Spending:
-        """Budgets for routed calls (dos.core.ledger): the ledger, each pack manifest's `budget:`, and the models'
+        """Budgets for routed calls (dos.core.routing.ledger): the ledger, each pack manifest's `budget:`, and the models'
         own tokenizers where LiteLLM ships one (imported only when such a model is about to be called)."""
         from dos.adapters.models.litellm_tokens import count_tokens
 
@@ -217,7 +217,7 @@ class Dos:
         return self._spending()
 
     def _spending(self, counter: Any = None) -> Spending:
-        from dos.core.ledger import Spending
+        from dos.core.routing.ledger import Spending
 
         def pack_budget(name: str) -> Any:
             entry = next((e for e in self.skills.packs.entries() if e.name == name and e.pack), None)
@@ -233,8 +233,8 @@ class Dos:
         return SqliteTokens(self.memory)
 
     def gateway(self) -> Any:
-        """`dos serve`'s use case (dos.core.gateway): tokens, skills, the catalog, routed turns."""
-        from dos.core.gateway import Gateway
+        """`dos serve`'s use case (dos.core.serve.gateway): tokens, skills, the catalog, routed turns."""
+        from dos.core.serve.gateway import Gateway
 
         return Gateway(self.tokens, self.skills, self.catalog, lambda sovereignty: self.turn_runner(sovereignty=sovereignty))
 
@@ -253,8 +253,8 @@ class Dos:
     def run_request(self, skill: str, words: Sequence[str], piped: str, resume: bool = False,
                     **given: Any) -> tuple[TurnRequest, Skill | None]:
         """`dos run SKILL WORDS...` with `piped` on its stdin, as a turn's request (in the CLI's process or in the
-        warm kernel): its prompt (dos.core.turn.prompt_of); a quoted prompt in place of SKILL runs the plain
-        assistant with the skill catalog (dos.core.skill_catalog); the settings turn recall on or off and give its
+        warm kernel): its prompt (dos.core.turn.runner.prompt_of); a quoted prompt in place of SKILL runs the plain
+        assistant with the skill catalog (dos.core.turn.disclosure); the settings turn recall on or off and give its
         budget; `resume` continues the last conversation of its terminal or folder. `given`: the request's other
         fields. Returns the request, and the skill it runs under when that is not one found by its name."""
         no_skill = names_no_skill(skill)
@@ -268,7 +268,7 @@ class Dos:
     def chat_runner(self, conversation: Conversation, prefer: str | None = None,
                     sovereignty: str | None = None) -> TurnRunner:
         """The turns of `dos chat` (in its process or in the warm kernel): the plain assistant, `chat`
-        (dos.core.skill_catalog), unless a skill of that name exists, and SessionStart/SessionEnd once per
+        (dos.core.turn.disclosure), unless a skill of that name exists, and SessionStart/SessionEnd once per
         `conversation`, not per turn."""
         return TurnRunner(self.skills, self.routing(prefer, sovereignty), self.memory, SystemClock(), hooks=self.hooks,
                           tools=self.turn_tools(), builtins=(assistant(),), conversation=conversation,

@@ -8,9 +8,11 @@ import typer
 import typer.core
 
 from dos import __version__
-from dos.cli import chat, config, credits, doctor, kernel, mcp, memory, models, packs, route, run, serve, skills, stats
-from dos.cli import sync, tokens, trust
-from dos.cli import hooks as hook_commands
+from dos.cli import memory
+from dos.cli.extensions import hooks as hook_commands, mcp, packs, skills, sync, trust
+from dos.cli.routing import credits, models, route, stats
+from dos.cli.system import config, doctor, kernel, serve, tokens
+from dos.cli.turn import chat, run
 from dos.cli.errors import guarded
 
 # `dos --help` shows commands by area, in this order, one line and an example each.

@@ -1,4 +1,4 @@
-"""`dos run` with the warm kernel on: the command line read here (as typer reads the options of dos/cli/run.py,
+"""`dos run` with the warm kernel on: the command line read here (as typer reads the options of dos/cli/turn/run.py,
 which a test holds it to), the turn run in the kernel (dos.kernel.turns: the use case `dos run --no-kernel`
 calls), the answer shown here. `dos.cli.entry` calls `fast_run` before importing the typer app; what it does not
 recognise (help, an error typer would report, a value it is not sure of) goes to the full command, in this process.
@@ -22,7 +22,7 @@ from dos.core.errors import EXIT_INTERRUPTED, ModelCrashed  # standard library o
 from dos.kernel import client
 from dos.kernel.protocol import fingerprint
 
-# The options of `dos run` (dos/cli/run.py) -> its parameter names
+# The options of `dos run` (dos/cli/turn/run.py) -> its parameter names
 VALUED = {"--model": "model", "-m": "model", "--prefer": "prefer", "--sovereignty": "sovereignty",
           "--max-tokens": "max_tokens", "--temperature": "temperature", "--tools": "tools",
           "--tool-choice": "tool_choice"}
@@ -32,7 +32,7 @@ DIGITS = frozenset("0123456789")
 
 
 def parse(args: list[str]) -> dict | None:
-    """The parameters of the `run` command (dos/cli/run.py) for `dos run ARGS`, as typer would pass them; None
+    """The parameters of the `run` command (dos/cli/turn/run.py) for `dos run ARGS`, as typer would pass them; None
     for help, for what typer would refuse, and for the rarer spellings of a number (typer then reads them)."""
     params: dict = {name: None for name in VALUED.values()} | {name: False for name in FLAGS.values()}
     words: list[str] = []

@@ -1,4 +1,4 @@
-"""The nouns of DOS: skills, turns, model chunks and memory events. Plain data, no I/O."""
+"""The nouns of DOS: skills, turns, model chunks, memory events and `dos serve` tokens. Plain data, no I/O."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class Skill:
     path: str
     source: str  # "project", "user", "pack:NAME" or "builtin:NAME"
     metadata: dict[str, Any] = field(default_factory=dict)
-    # For progressive disclosure (dos.core.skill_catalog): the SKILL.md body alone, before DOS lists some of its
+    # For progressive disclosure (dos.core.turn.disclosure): the SKILL.md body alone, before DOS lists some of its
     # files under it in `body` (None: `body` is all there is), and every file bundled beside SKILL.md, relative to
     # its folder (a bounded list)
     instructions: str | None = None
@@ -64,7 +64,7 @@ class TurnRequest:
     scope: str | None = None  # the terminal or folder the turn runs in, for `dos run -c`
     tools: tuple[str, ...] = ()  # MCP servers (or SERVER__TOOL patterns) enabled on the command line
     tool_choice: str | None = None  # auto, none, required, or SERVER__TOOL (forced in the first round)
-    allow: tuple[str, ...] = ()  # --allow RULE: permission rules allowing tool calls for this turn (dos.core.tool_gate)
+    allow: tuple[str, ...] = ()  # --allow RULE: permission rules allowing tool calls for this turn (dos.core.turn.tool_gate)
     permission_mode: str | None = None  # --permission-mode: default, acceptEdits, plan, dontAsk, bypassPermissions
     # A conversation given whole (the gateway's clients send one): these messages follow the skill's system
     # prompt as given, and `text` is what is recorded as the prompt. Empty: the conversation is `text` alone.
@@ -73,7 +73,7 @@ class TurnRequest:
     client: str | None = None  # who asked, when not the person at the terminal: the gateway's token name
     turn_id: str | None = None  # given by the caller (the gateway names its response after it); else new
     # offer the catalog of enabled skills and the tool that activates one, if the model can call tools
-    # (dos.core.skill_catalog): each `dos chat` turn, and `dos run` without a skill
+    # (dos.core.turn.disclosure): each `dos chat` turn, and `dos run` without a skill
     skill_catalog: bool = False
 
 
@@ -169,3 +169,38 @@ class TurnSummary:
     usage: Usage
     duration_s: float | None
     error: str | None = None
+
+
+def skill_pack(source: str) -> str | None:
+    """The pack a skill comes from, from its source label (`pack:dev`, `builtin:writing`)."""
+    kind, sep, name = source.partition(":")
+    return name if sep and kind in ("pack", "builtin") else None
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token's record (never the token itself). `skills` empty: any skill and any catalog model."""
+
+    name: str
+    hint: str  # the first characters, to tell tokens apart in a listing
+    created: str
+    sovereignty: frozenset[str] | None = None
+    skills: tuple[str, ...] = ()
+    revoked: str | None = None
+
+    def allows_skill(self, name: str) -> bool:
+        return not self.skills or name in self.skills
+
+    @property
+    def allows_models(self) -> bool:
+        """Whether catalog models may be called directly (a token limited to skills may use only those)."""
+        return not self.skills
+
+    def route(self) -> str | None:
+        """The sovereignty the token allows, as the router's command-line constraint (it only narrows)."""
+        return None if self.sovereignty is None else ",".join(sorted(self.sovereignty))
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "hint": self.hint, "created": self.created,
+                "sovereignty": None if self.sovereignty is None else sorted(self.sovereignty),
+                "skills": list(self.skills), "revoked": self.revoked}

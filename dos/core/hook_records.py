@@ -1,7 +1,7 @@
 """The records of the hooks layer: one configured hook (`HookSpec`) and what one run of it did (`HookOutcome`).
 
-Plain data, no I/O. They live apart from the rules in `dos.core.hooks` so that `dos.core.ports` (the `HookRunner`
-port speaks in them) and `dos.core.hooks` (which uses that port) both import them and neither imports the other.
+Plain data, no I/O. They live apart from the rules in `dos.core.turn.hooks` so that `dos.core.ports` (the `HookRunner`
+port speaks in them) and `dos.core.turn.hooks` (which uses that port) both import them and neither imports the other.
 """
 
 from __future__ import annotations

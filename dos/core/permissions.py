@@ -49,7 +49,7 @@ not change that order: `Bash(aws *)` denied beats `Bash(aws s3 ls)` allowed. The
 - `bypassPermissions`: everything runs but what a deny or ask rule names, and edits of those protected folders,
   which ask. A settings file's `disableBypassPermissionsMode: "disable"` turns this mode off.
 
-Shapes for the callers (not in this module: running tools, prompting, the flags; dos.core.tool_gate wires them
+Shapes for the callers (not in this module: running tools, prompting, the flags; dos.core.turn.tool_gate wires them
 into a turn's tool loop):
 - `Permissions.decide(tool_name, arguments, cwd) -> Verdict(behavior, rule, reason)`, behavior `allow`, `ask` or
   `deny`; `reason` is one line naming the rule and its origin, or the mode. On a terminal an `ask` is a prompt

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from dos.core.domain import Chunk, Event, Skill, SkillInfo, TurnSummary
+from dos.core.domain import Chunk, Event, Skill, SkillInfo, Token, TurnSummary
 
 if TYPE_CHECKING:
     from dos.core.hook_records import HookOutcome, HookSpec
     from dos.core.permissions import Permissions, Question
-    from dos.core.tokens import Token
     from dos.core.tools import ServerSpec, ServerTools, ToolResult
 
 
@@ -59,7 +58,7 @@ class TurnJournal(Protocol):
 
 
 class Ledger(Protocol):
-    """The credit ledger (dos.core.ledger): append-only entries in micro-credits; balances and spend derived.
+    """The credit ledger (dos.core.routing.ledger): append-only entries in micro-credits; balances and spend derived.
     `hold` runs `decide` on the current standings inside one write lock and writes the hold only if it returns
     None (else returns its refusal); every write is idempotent on its key."""
 
@@ -73,7 +72,7 @@ class Ledger(Protocol):
 
 class CreditBook(Protocol):
     """What `dos credits` and `dos budget` write and read besides a call's holds and debits (the use cases are
-    dos.core.ledger.Credits). Every write is idempotent on its key and returns the entry, with `written` False
+    dos.core.routing.ledger.Credits). Every write is idempotent on its key and returns the entry, with `written` False
     when the key was already used."""
 
     def record(self, kind: str, amount: int, key: str | None = None, **fields: Any) -> dict[str, Any]: ...
@@ -153,7 +152,7 @@ ONCE, ALWAYS, DENY_IT = "once", "always", "deny"  # an Approver's answers: yes t
 
 
 class Approver(Protocol):
-    """A person's answer to a tool call that asks first (dos.core.tool_gate): `once`, `always` (keep the suggested
+    """A person's answer to a tool call that asks first (dos.core.turn.tool_gate): `once`, `always` (keep the suggested
     rules for this folder) or `deny`. `unable()` says why nobody can be asked now (no terminal, a script, `dos
     serve`, the warm kernel), or None when someone can."""
 
@@ -163,7 +162,7 @@ class Approver(Protocol):
 
 
 class TokenStore(Protocol):
-    """`dos serve`'s tokens (dos.core.tokens): records and digests, never a token itself."""
+    """`dos serve`'s tokens (dos.core.serve.tokens): records and digests, never a token itself."""
 
     def add(self, token: Token, digest: str) -> None: ...
 

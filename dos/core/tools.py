@@ -218,7 +218,7 @@ def servers_named(entries: Iterable[str], declared: Iterable[str]) -> list[str]:
 def allows(entries: tuple[str, ...], qualified: str) -> bool:
     """Whether an allowed-tools list lets a turn call `qualified` (SERVER__TOOL, or a built-in tool's bare name).
     An entry naming a server alone (`time`, `mcp__time`) allows all its tools; a permission rule names its tool
-    (`Bash(git diff *)` names Bash; which commands run is the permission rules' business, dos.core.tool_gate)."""
+    (`Bash(git diff *)` names Bash; which commands run is the permission rules' business, dos.core.turn.tool_gate)."""
     server, _, _ = qualified.partition(SEP)
     for entry in entries:
         pattern = _mcp_pattern(entry)

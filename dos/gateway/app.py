@@ -104,7 +104,7 @@ def note(message: str) -> None:
 
 
 class Workers:
-    """A pool of threads for DOS work; each thread keeps its own gateway (dos.core.gateway.Gateway)."""
+    """A pool of threads for DOS work; each thread keeps its own gateway (dos.core.serve.gateway.Gateway)."""
 
     def __init__(self, make: Callable[[], Any], config_dir: Path, size: int):
         self.make, self.config_dir = make, config_dir

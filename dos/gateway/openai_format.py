@@ -9,7 +9,7 @@ from typing import Any
 
 from dos.core.domain import MODEL_OPTIONS, TurnResult
 from dos.core.errors import UsageError
-from dos.core.gateway import ChatCall
+from dos.core.serve.gateway import ChatCall
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 

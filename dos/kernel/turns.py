@@ -18,7 +18,7 @@ from typing import Any
 from dos.bootstrap import build, keep_tools_connected, warm_up as warm_up_models
 from dos.context import scope, turn_id
 from dos.core.domain import TurnRequest, TurnResult
-from dos.core.hooks import Conversation
+from dos.core.turn.hooks import Conversation
 from dos.kernel.protocol import RESULT_FIELDS
 
 Frame = dict[str, Any]

@@ -51,8 +51,8 @@ def test_commands_that_call_no_model_import_no_heavy_library(args, dos_home, tmp
 @pytest.mark.parametrize("args", [["skills", "list"], ["--help"], ["trust", "list"]])
 def test_commands_that_run_no_turn_load_no_tool_or_permission_module(args, dos_home, tmp_path):
     loaded = modules_loaded_by(args, dos_home, tmp_path, packages=False)
-    assert "dos.core.turn" in loaded  # the probe really ran a command that can build a turn runner
-    tools = {"dos.core.tool_loop", "dos.core.tool_gate", "dos.core.permissions"}
+    assert "dos.core.turn.runner" in loaded  # the probe really ran a command that can build a turn runner
+    tools = {"dos.core.turn.tool_loop", "dos.core.turn.tool_gate", "dos.core.permissions"}
     assert not loaded & tools, f"dos {' '.join(args)} imported {sorted(loaded & tools)}"
 
 
@@ -67,7 +67,7 @@ def test_import_contracts_hold():
                           timeout=120)
     out = proc.stdout.decode()
     assert proc.returncode == 0, out
-    assert "Contracts: 5 kept, 0 broken" in out
+    assert "Contracts: 9 kept, 0 broken" in out
 
 
 def lint_a_copy_with(tmp_path: Path, leaks: dict[str, str]) -> str:
@@ -107,8 +107,8 @@ def test_adapter_floors_catch_an_import_upward_or_across_a_floor(tmp_path):
 def test_the_kernel_below_the_cli_catches_an_import_upward(tmp_path):
     """The kernel runs turns through the composition root; it never reaches up into the CLI (it did: the typer
     app ran `dos run` in it), nor draws with rich; the composition root never reaches into the kernel."""
-    out = lint_a_copy_with(tmp_path, {"kernel/leak.py": "from dos.cli import run\nimport rich\n"})
-    assert "dos.kernel.leak -> dos.cli.run" in out
+    out = lint_a_copy_with(tmp_path, {"kernel/leak.py": "from dos.cli.turn import run\nimport rich\n"})
+    assert "dos.kernel.leak -> dos.cli.turn.run" in out
     assert "dos.kernel.leak -> rich" in out
     out = lint_a_copy_with(tmp_path / "2", {"adapters/files/leak.py": "from dos.kernel import client\n"})
     assert "dos.adapters.files.leak -> dos.kernel.client" in out
@@ -213,3 +213,35 @@ def test_no_import_cycle_among_dos_modules(tmp_path):
     (copy / "dos" / "core" / "loop_a.py").write_text("def f():\n    from dos.core import loop_b\n")
     (copy / "dos" / "core" / "loop_b.py").write_text("from dos.core import loop_a\n")
     assert import_cycles(copy) == [["dos.core.loop_a", "dos.core.loop_b"]]
+
+
+def test_no_folder_of_the_package_holds_more_than_12_modules():
+    """Issue 19: every folder of dos/ holds at most 12 modules besides its __init__.py, and the rooms of core/ and
+    cli/ have empty __init__ files, so importing one module of a room costs no more than it did before the rooms."""
+    root = REPO / "dos"
+    for init in sorted(root.rglob("__init__.py")):
+        assert len(list(init.parent.glob("*.py"))) - 1 <= 12, init.parent
+    for room in ["core/turn", "core/routing", "core/skills", "core/serve", "cli/turn", "cli/extensions",
+                 "cli/routing", "cli/system"]:
+        assert (root / room / "__init__.py").read_text().strip() == "", room
+
+
+def test_room_contracts_catch_a_shared_noun_reaching_into_a_room_and_one_command_group_into_another(tmp_path):
+    """The rooms of core/ and cli/ (issue 19) are not vacuous: a noun at core's root importing the turn, routing
+    reaching up into serve, or one CLI command group reaching into another breaks a contract."""
+    out = lint_a_copy_with(tmp_path, {"core/printable.py": "from dos.core.turn import runner\n",
+                                      "core/routing/leak.py": "from dos.core.serve import gateway\n",
+                                      "cli/system/leak.py": "from dos.cli.extensions import skills\n"})
+    assert "dos.core.printable -> dos.core.turn.runner" in out
+    assert "dos.core.routing.leak -> dos.core.serve.gateway" in out
+    assert "dos.cli.system.leak -> dos.cli.extensions.skills" in out
+
+
+def test_the_shared_nouns_contract_names_every_module_at_the_root_of_core():
+    """A module added at core's root is held to the shared-nouns contract too: the contract lists them all."""
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    nouns = next(c for c in contracts if c["name"].startswith("Core's shared nouns"))
+    root = {f"dos.core.{p.stem}" for p in (REPO / "dos" / "core").glob("*.py") if p.stem != "__init__"}
+    assert set(nouns["source_modules"]) == root

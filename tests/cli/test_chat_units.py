@@ -14,7 +14,7 @@ from dos.cli.repl.session import CHAT_SKILL, ChatSession, Options, Said
 from dos.cli.repl.terminal import open_block, strip_fences, wants_vi
 from dos.cli.repl.toolbar import Toolbar
 from dos.core.errors import BudgetExceeded, UsageError
-from dos.core.hooks import Conversation, HookOutcome, Hooks
+from dos.core.turn.hooks import Conversation, HookOutcome, Hooks
 from tests.support.models_yaml import write_models_yaml
 from tests.support.skillfiles import write_skill
 
@@ -176,7 +176,7 @@ class _Runner:
     """A HookRunner that records which events fire."""
 
     def __init__(self):
-        from dos.core.hooks import HookSpec
+        from dos.core.turn.hooks import HookSpec
 
         self.fired: list[str] = []
         self.specs = [HookSpec(e, "python", "x:y", "test") for e in ("SessionStart", "SessionEnd", "Stop")]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dos.core.skill_catalog import ASSISTANT_BODY
+from dos.core.turn.disclosure import ASSISTANT_BODY
 from tests.support.fake_provider import FakeProvider
 from tests.cli.test_builtin_tools_turn import pdf_like_skill
 from tests.cli.test_routing_router import events

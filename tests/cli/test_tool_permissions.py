@@ -195,7 +195,7 @@ def test_the_terminal_prompt_asks_only_on_a_terminal_of_its_own(monkeypatch):
     import contextvars
     import io
 
-    from dos.cli.approve import TerminalApprover
+    from dos.cli.turn.approve import TerminalApprover
     from dos.context import Client, set_client
 
     class Tty(io.StringIO):

@@ -10,8 +10,8 @@ import pytest
 from dos.adapters.hooks.command_hooks import HookProcessRunner
 from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import HookBlocked, ModelError
-from dos.core.hooks import HookSpec, Hooks
-from dos.core.turn import TurnRunner
+from dos.core.turn.hooks import HookSpec, Hooks
+from dos.core.turn.runner import TurnRunner
 from tests.support.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock, routed
 from tests.support.hookfiles import cmd, pyscript, script
 

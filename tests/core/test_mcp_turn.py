@@ -5,8 +5,8 @@ on the embedded model: tests/cli/test_mcp_turn.py.)"""
 from __future__ import annotations
 
 from dos.core.domain import Chunk, Skill, TurnRequest, Usage
-from dos.core.tool_loop import ToolLoop
-from dos.core.hooks import NO_HOOKS
+from dos.core.turn.tool_loop import ToolLoop
+from dos.core.turn.hooks import NO_HOOKS
 from dos.core.tools import ServerSpec, ServerTools, ToolCall, ToolResult, ToolSpec
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Event, Skill, TurnRequest, TurnSummary, Usage
-from dos.core.recall import BUDGET_TOKENS, estimate_tokens, recall
-from dos.core.turn import TurnRunner
+from dos.core.turn.recall import BUDGET_TOKENS, estimate_tokens, recall
+from dos.core.turn.runner import TurnRunner
 from tests.support.fakes import FakeSkills, ScriptedModel, TickClock, routed
 
 SKILL = Skill("explain", "Explain.", "Explain things.", "/x/SKILL.md", "builtin")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dos.core.errors import NoRoute, UsageError
-from dos.core.routing import PREFERENCES, ModelEntry, RouteRequest, constraints_from, decide, merge, require
+from dos.core.routing.policy import PREFERENCES, ModelEntry, RouteRequest, constraints_from, decide, merge, require
 
 SMOL = ModelEntry("local/smollm2", sovereignty="local", quality=1, source="embedded")
 GPT = ModelEntry("gpt-4o-mini", sovereignty="us", capabilities=frozenset({"chat", "tools", "vision"}),

@@ -4,7 +4,7 @@ its own key, and the route event adds the rounds up."""
 from __future__ import annotations
 
 from dos.core.domain import Chunk, Usage
-from dos.core.routing import ModelEntry, RouteRequest, RoutedCall, decide
+from dos.core.routing.policy import ModelEntry, RouteRequest, RoutedCall, decide
 from tests.support.fakes import TickClock
 
 PRICED = ModelEntry("cloud-m", sovereignty="us", input_price=1.0, output_price=2.0)

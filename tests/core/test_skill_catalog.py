@@ -1,4 +1,4 @@
-"""Progressive disclosure, the pure part (dos.core.skill_catalog): the catalog within its token budget, what a turn's
+"""Progressive disclosure, the pure part (dos.core.turn.disclosure): the catalog within its token budget, what a turn's
 skill looks like to a model that can call tools (and that one that cannot sees nothing new), and the `Skill` tool's
 activation, alone and inside a turn's tool loop (fakes for the model, the catalog and the tools)."""
 
@@ -11,9 +11,9 @@ import pytest
 
 from dos.core.domain import Chunk, Skill, SkillInfo, TurnRequest, Usage
 from dos.core.errors import UnknownSkill
-from dos.core.recall import estimate_tokens
-from dos.core.routing import ModelEntry
-from dos.core.skill_catalog import (
+from dos.core.turn.recall import estimate_tokens
+from dos.core.routing.policy import ModelEntry
+from dos.core.turn.disclosure import (
     ACTIVATE,
     ASSISTANT_BODY,
     MIN_DESCRIPTION,
@@ -26,7 +26,7 @@ from dos.core.skill_catalog import (
     names_no_skill,
 )
 from dos.core.tools import BUILTIN, ServerSpec, ServerTools, ToolCall, ToolResult, ToolSpec
-from dos.core.turn import TurnRunner
+from dos.core.turn.runner import TurnRunner
 from tests.support.fakes import FakeMemory, TickClock, routed
 
 TOOLS = ModelEntry("tooly", capabilities=frozenset({"chat", "tools"}), context_window=100_000)

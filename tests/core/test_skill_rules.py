@@ -3,7 +3,7 @@ manifest paths that cannot escape, and which settings can send a skill's turns o
 
 from __future__ import annotations
 
-from dos.core.skill_rules import check_frontmatter, inside, name_problems, off_machine
+from dos.core.skills.rules import check_frontmatter, inside, name_problems, off_machine
 
 
 def test_name_rules_follow_the_spec():

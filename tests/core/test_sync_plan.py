@@ -1,10 +1,10 @@
-"""Sync planning (dos.core.sync): pure decisions per file, status per skill, targets from sync.yaml data."""
+"""Sync planning (dos.core.skills.sync): pure decisions per file, status per skill, targets from sync.yaml data."""
 
 from __future__ import annotations
 
 import pytest
 
-from dos.core import sync as s
+from dos.core.skills import sync as s
 
 
 @pytest.mark.parametrize(

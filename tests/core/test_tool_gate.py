@@ -1,4 +1,4 @@
-"""The permission check of a turn's tool calls (dos.core.tool_gate) and its place in the tool loop: the rules of the
+"""The permission check of a turn's tool calls (dos.core.turn.tool_gate) and its place in the tool loop: the rules of the
 folder, the command line, the skill and the servers named; a person's answer through the Approver port; a PreToolUse
 hook's permissionDecision; the decision in each tool_result event."""
 
@@ -10,11 +10,11 @@ import pytest
 
 from dos.core.domain import Chunk, Skill, TurnRequest, Usage
 from dos.core.errors import UsageError
-from dos.core.hooks import NO_HOOKS
+from dos.core.turn.hooks import NO_HOOKS
 from dos.core.permissions import Permissions, Question, parse_rule
 from dos.core.ports import ALWAYS, ONCE
-from dos.core.tool_gate import ToolGate, flag_rules
-from dos.core.tool_loop import ToolLoop
+from dos.core.turn.tool_gate import ToolGate, flag_rules
+from dos.core.turn.tool_loop import ToolLoop
 from dos.core.tools import (BUILTIN, ServerSpec, ServerTools, ToolCall, ToolResult, ToolSpec, allows,
                             tool_setting)
 

@@ -6,7 +6,7 @@ import pytest
 
 from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import ModelError, UnknownSkill, UsageError
-from dos.core.turn import TurnRunner, find_skill, prompt_of
+from dos.core.turn.runner import TurnRunner, find_skill, prompt_of
 from tests.support.fakes import FakeMemory, FakeSkills, ScriptedModel, TickClock, routed
 
 SUMMARIZE = Skill("summarize", "Summarize text.", "Summarize the text.", "/x/SKILL.md", "builtin",

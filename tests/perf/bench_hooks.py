@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from dos.adapters.hooks.command_hooks import HookProcessRunner  # noqa: E402
-from dos.core.hooks import HookSpec, Hooks  # noqa: E402
+from dos.core.turn.hooks import HookSpec, Hooks  # noqa: E402
 
 COUNTS = (0, 1, 5, 20)
 PROMPT = "Summarize: local-first software keeps your data on your own machine. " * 4

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dos.core.routing import ModelEntry, PREFERENCES, constraints_from, decide, merge  # noqa: E402
+from dos.core.routing.policy import ModelEntry, PREFERENCES, constraints_from, decide, merge  # noqa: E402
 
 LABELS = ["local", "self-hosted", "eu", "us", "cn"]
 CAPS = ["chat", "tools", "vision", "json", "long-context"]
@@ -67,7 +67,7 @@ def bench_overhead(calls: int, max_tokens: int) -> dict[str, float]:
     from dos.adapters.models.catalog import EMBEDDED
     from dos.adapters.models.litellm_router import LiteLLMRouteBinder, build_router
     from dos.adapters.models.litellm_setup import litellm_module
-    from dos.core.routing import RouteRequest
+    from dos.core.routing.policy import RouteRequest
 
     litellm = litellm_module()
     params = {"max_tokens": max_tokens, "temperature": 0.0, "stream": True, "stream_options": {"include_usage": True}}

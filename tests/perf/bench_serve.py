@@ -28,7 +28,7 @@ MAX_TOKENS = 8
 IN_PROCESS = r"""
 import json, sys, time
 from dos.bootstrap import build, warm_up
-from dos.core.gateway import ChatCall
+from dos.core.serve.gateway import ChatCall
 warm_up()
 gateway = build().gateway()
 token = next(t for t in gateway.tokens.all() if t.name == "bench")

@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from dos.core.domain import Chunk, TurnRequest, Usage  # noqa: E402
-from dos.core.routing import ModelEntry, Routing  # noqa: E402
-from dos.core.skill_catalog import (  # noqa: E402
+from dos.core.routing.policy import ModelEntry, Routing  # noqa: E402
+from dos.core.turn.disclosure import (  # noqa: E402
     CatalogEntry,
     assistant,
     budget_for,
@@ -106,7 +106,7 @@ class Model:
 
 
 class Catalog:
-    """A model catalog of one model (dos.core.routing.ModelCatalog)."""
+    """A model catalog of one model (dos.core.routing.policy.ModelCatalog)."""
 
     def __init__(self, entry: ModelEntry):
         self.entry = entry
@@ -135,7 +135,7 @@ def latency(n: int, turns: int) -> None:
     try:
         make_skills(home, n)
         from dos.bootstrap import SystemClock, build
-        from dos.core.turn import TurnRunner
+        from dos.core.turn.runner import TurnRunner
 
         dos = build()
         tools = dos.turn_tools()

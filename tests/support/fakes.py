@@ -7,7 +7,7 @@ from typing import Any
 
 from dos.core.domain import DEFAULT_MODEL, Chunk, Event, Skill, SkillInfo, TurnSummary, Usage
 from dos.core.errors import UnknownSkill
-from dos.core.routing import ModelEntry, RouteDecision, Routing
+from dos.core.routing.policy import ModelEntry, RouteDecision, Routing
 
 
 class FakeSkills:
@@ -55,7 +55,7 @@ class ScriptedModel:
         yield Chunk(finish_reason="stop", usage=Usage(7, len(self.pieces)), cost=0.0, model=model)
 
     def report(self) -> dict[str, Any]:
-        """What a bound route reports after a call (dos.core.routing.BoundRoute): no fallback attempts."""
+        """What a bound route reports after a call (dos.core.routing.policy.BoundRoute): no fallback attempts."""
         return {"attempts": [], "cost_source": None}
 
 
@@ -72,7 +72,7 @@ class TickClock:
 
 
 class FakeCatalog:
-    """A model catalog (dos.core.routing.ModelCatalog) of `entries`; a model it lacks is taken as given (adhoc)."""
+    """A model catalog (dos.core.routing.policy.ModelCatalog) of `entries`; a model it lacks is taken as given (adhoc)."""
 
     def __init__(self, *entries: ModelEntry):
         self._entries = list(entries)
@@ -88,7 +88,7 @@ class FakeCatalog:
 
 
 class ScriptedBinder:
-    """A route binder (dos.core.routing.RouteBinder) that binds every route to the same scripted model."""
+    """A route binder (dos.core.routing.policy.RouteBinder) that binds every route to the same scripted model."""
 
     def __init__(self, model: Any):
         self.model = model

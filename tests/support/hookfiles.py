@@ -8,7 +8,7 @@ import stat
 import sys
 from pathlib import Path
 
-from dos.core.hooks import HookSpec
+from dos.core.turn.hooks import HookSpec
 
 
 def script(folder: Path, name: str, body: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dos.adapters.files.bounded_run import run_bounded
-from dos.core.hooks import HookOutcome, HookSpec, event_json
+from dos.core.turn.hooks import HookOutcome, HookSpec, event_json
 
 OUTPUT_CAP = 1_000_000  # bytes kept of each of stdout and stderr
 ENTRY_POINT_GROUP = "dos.hooks"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dos.core.skill_rules import Pack
+from dos.core.skills.rules import Pack
 
 # The permission modes a settings file that has not been trusted may set: none looser than the default (read by
 # dos.adapters.project.trust, which decides what needs trust, and .permissions, which applies the rule)

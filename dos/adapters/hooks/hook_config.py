@@ -31,8 +31,8 @@ from dos.adapters.files.yaml_text import line_at, load_yaml_file
 from dos.adapters.hooks.declared import DeclaredIn
 from dos.core.errors import InvalidConfig, InvalidSkill
 from dos.core.hook_records import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, HookSpec
-from dos.core.hooks import EVENTS, FOREIGN_EVENTS, matcher_problem
-from dos.core.skill_rules import Pack
+from dos.core.turn.hooks import EVENTS, FOREIGN_EVENTS, matcher_problem
+from dos.core.skills.rules import Pack
 
 USER_FILE = "hooks.yaml"
 CLAUDE_SETTINGS = ("settings.json", "settings.local.json")

@@ -29,7 +29,7 @@ from dos.adapters.files.json_text import load_json_file
 from dos.adapters.files.yaml_text import line_at, load_yaml_file
 from dos.adapters.hooks.declared import DeclaredIn
 from dos.core.errors import InvalidConfig, InvalidSkill
-from dos.core.skill_rules import Pack
+from dos.core.skills.rules import Pack
 from dos.core.tools import DEFAULT_TIMEOUT_S, ServerSpec, name_problem
 
 USER_FILE = "mcp.yaml"

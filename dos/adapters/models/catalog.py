@@ -53,7 +53,7 @@ from dos.adapters.models import embedded
 from dos.core.domain import DEFAULT_MODEL
 from dos.core.errors import InvalidConfig, StorageError, UsageError
 from dos.core.redact import redact
-from dos.core.routing import IN_PROCESS, LOCAL, ModelEntry, constraints_from, stays_local
+from dos.core.routing.policy import IN_PROCESS, LOCAL, ModelEntry, constraints_from, stays_local
 
 PROBE_TIMEOUT_S = 0.25
 PROBE_CACHE_S = 300

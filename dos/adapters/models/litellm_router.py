@@ -24,7 +24,7 @@ from dos.adapters.models.litellm_setup import cost as litellm_cost, litellm_modu
 from dos.core.domain import MODEL_OPTIONS, Chunk, Usage
 from dos.core.errors import ModelCrashed, ModelError, NoRoute
 from dos.core.ids import new_id
-from dos.core.routing import IN_PROCESS, ModelEntry, RouteDecision
+from dos.core.routing.policy import IN_PROCESS, ModelEntry, RouteDecision
 
 _recorders: dict[str, _Attempts] = {}
 _recorders_lock = threading.Lock()

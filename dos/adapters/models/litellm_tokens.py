@@ -1,4 +1,4 @@
-"""The models' own tokenizers, where LiteLLM ships one, for the ledger's holds (dos.core.ledger.TokenCounter).
+"""The models' own tokenizers, where LiteLLM ships one, for the ledger's holds (dos.core.routing.ledger.TokenCounter).
 
 LiteLLM's `token_counter` is exact only for some models: OpenAI's (tiktoken's cl100k/o200k encodings, bundled
 with LiteLLM) and DeepSeek's (a tokenizer file bundled with LiteLLM). For any other model it silently counts with
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dos.core.routing import ModelEntry
+from dos.core.routing.policy import ModelEntry
 
 _OPENAI = ("", "openai", "azure")
 MAX_EXACT_CHARS = 4_000_000  # past this LiteLLM extrapolates from samples: not a count

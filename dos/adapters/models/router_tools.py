@@ -1,5 +1,5 @@
 """What `dos models` and `dos stats` need: the catalog with reachability, one tiny test call, and the route
-events of the memory log. Only `test` imports LiteLLM. (`dos route explain` is dos.core.routing.explain_turn.)"""
+events of the memory log. Only `test` imports LiteLLM. (`dos route explain` is dos.core.routing.policy.explain_turn.)"""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dos.adapters.models.catalog import CatalogSource, probe_reachable, public_params
-from dos.core.route_stats import call_from_response, call_from_route, summarize
-from dos.core.routing import RouteRequest, decide, require
+from dos.core.routing.stats import call_from_response, call_from_route, summarize
+from dos.core.routing.policy import RouteRequest, decide, require
 
 
 class RouterTools:

@@ -15,7 +15,7 @@ dos.adapters.project.trust), as a cloned repository must not pre-approve its own
 and ask rules apply, and a `defaultMode` of `plan` or `dontAsk`; its allow rules, its `additionalDirectories` and a
 looser mode do not, and a problem line says so. `dos trust` records the project files that grant (dos.adapters.project.trust.grants).
 
-"Always allow, for this folder" (a person's answer to a tool call that asks, dos.core.tool_gate) adds its rules to
+"Always allow, for this folder" (a person's answer to a tool call that asks, dos.core.turn.tool_gate) adds its rules to
 `./.dos/settings.local.json`, as Claude Code adds its own to `./.claude/settings.local.json`; a file that was trusted
 (or did not exist) stays trusted with them, since the person just said yes to them at the terminal.
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dos.adapters.files.yaml_text import read_text
 from dos.core.errors import InvalidSkill, StorageError, UsageError
-from dos.core.skill_rules import DESCRIPTION_MAX, slug
+from dos.core.skills.rules import DESCRIPTION_MAX, slug
 
 INPUT = "{{input}}"
 

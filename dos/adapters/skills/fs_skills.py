@@ -14,7 +14,7 @@ from dos.adapters.files.yaml_text import Document, load_yaml_file, parse_frontma
 from dos.core.domain import Skill, SkillInfo
 from dos.core.errors import InvalidSkill, UnknownSkill, UsageError
 from dos.core.printable import printable
-from dos.core.skill_rules import (
+from dos.core.skills.rules import (
     Pack,
     check_frontmatter,
     dos_settings_problems,
@@ -30,7 +30,7 @@ from dos.core.skill_rules import (
 PROJECT = "project"  # the label of ./.dos/skills, the folder DOS runs in (a cloned repository, maybe)
 RESOURCE_DIRS = ("references", "scripts", "assets")
 MAX_RESOURCES = 40
-MAX_BUNDLED = 100  # files a skill's catalog of files lists: dos.core.skill_catalog.FILES_LISTED (not imported:
+MAX_BUNDLED = 100  # files a skill's catalog of files lists: dos.core.turn.disclosure.FILES_LISTED (not imported:
 # listing skills stays light)
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 
@@ -331,7 +331,7 @@ class FolderSkills:
         pack = entry.source.pack
         own = metadata.get("dos") if isinstance(metadata.get("dos"), dict) else {}
         metadata["dos"] = (pack.defaults() if pack else {}) | own
-        if doc.data.get("allowed-tools") is not None:  # the spec's field, kept for the tool loop (dos.core.tool_loop)
+        if doc.data.get("allowed-tools") is not None:  # the spec's field, kept for the tool loop (dos.core.turn.tool_loop)
             metadata["allowed-tools"] = doc.data["allowed-tools"]
         bad = [(key, message) for key, message, severity in dos_settings_problems(metadata["dos"]) if severity == "error"]
         if bad:  # the skill's own settings passed above, so a pack default is at fault (or how the two combine)

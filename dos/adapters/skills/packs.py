@@ -19,7 +19,7 @@ from dos.adapters.skills.fs_skills import Source, read_skill, skill_files
 from dos.adapters.skills.plugin_import import is_plugin, read_plugin
 from dos.core.errors import InvalidSkill, StorageError, UsageError
 from dos.core.printable import printable
-from dos.core.skill_rules import Pack, check_pack_manifest, name_problems, path_list
+from dos.core.skills.rules import Pack, check_pack_manifest, name_problems, path_list
 
 MANIFEST = "pack.yaml"
 GIT_PREFIXES = ("https://", "http://", "git@", "ssh://", "git://", "git+")

@@ -9,7 +9,7 @@ from dos.adapters.files.json_text import parse_json
 from dos.adapters.files.yaml_text import line_at, read_text
 from dos.core.errors import InvalidSkill
 from dos.core.printable import printable
-from dos.core.skill_rules import Pack, name_problems, path_list
+from dos.core.skills.rules import Pack, name_problems, path_list
 
 MANIFEST = Path(".claude-plugin") / "plugin.json"
 MAX_JSON_BYTES = 256_000

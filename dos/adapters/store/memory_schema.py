@@ -130,7 +130,7 @@ def _m006_scope(db: sqlite3.Connection) -> None:
 
 
 def _m007_ledger(db: sqlite3.Connection) -> None:
-    """The credit ledger (dos.core.ledger): append-only entries in integer micro-credits, each with a unique
+    """The credit ledger (dos.core.routing.ledger): append-only entries in integer micro-credits, each with a unique
     idempotency key. `amount` is signed (grant/refund +, debit -, adjust either, hold/release 0): the balance is
     SUM(amount). A `hold` reserves `reserved` until a debit or release names it in `ref`. `budgets` is settings
     (what `dos budget set` wrote), not a counter."""

@@ -22,7 +22,7 @@ from dos.adapters.files.processes import alive
 from dos.adapters.store.sqlite_memory import SqliteMemory, utc_now
 from dos.core.errors import StorageError, UsageError
 from dos.core.ids import new_id
-from dos.core.ledger import (
+from dos.core.routing.ledger import (
     KINDS,
     PERIODS,
     SCOPES,

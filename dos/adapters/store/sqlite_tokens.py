@@ -9,7 +9,7 @@ import sqlite3
 
 from dos.adapters.store.sqlite_memory import SqliteMemory, utc_now
 from dos.core.errors import TokenRefused, UsageError
-from dos.core.tokens import Token
+from dos.core.domain import Token
 
 
 class SqliteTokens:

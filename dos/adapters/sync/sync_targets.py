@@ -1,5 +1,5 @@
 """`dos sync` (issue 11): copies of DOS's skills in other harnesses' folders, kept in step through a manifest of
-content hashes per target (`.dos-sync.json` in the target folder). The decisions are dos.core.sync's; this
+content hashes per target (`.dos-sync.json` in the target folder). The decisions are dos.core.skills.sync's; this
 module reads, hashes and writes. Every write is atomic (a temp file in the same folder, then os.replace), so
 a harness never reads a half-written file, and a failed sync leaves each file as it was or fully updated."""
 
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dos.context import cwd
-from dos.core import sync as plan_rules
+from dos.core.skills import sync as plan_rules
 from dos.core.errors import InvalidConfig, StorageError, UsageError
-from dos.core.sync import FilePlan, TargetSpec
+from dos.core.skills.sync import FilePlan, TargetSpec
 
 if TYPE_CHECKING:
     from dos.adapters.skills.fs_skills import FolderSkills

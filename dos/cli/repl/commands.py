@@ -16,7 +16,7 @@ from pathlib import Path
 from dos.cli.repl.render import Out, code_blocks
 from dos.cli.repl.session import CHAT_SKILL, ChatSession
 from dos.core.errors import DosError, StorageError, UnknownSkill, UsageError
-from dos.core.routing import require
+from dos.core.routing.policy import require
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from dos.bootstrap import Dos, build
 from dos.context import scope as conversation_scope
 from dos.core.domain import Skill, TurnRequest, TurnResult
 from dos.core.errors import UnknownSkill
-from dos.core.hooks import Conversation
+from dos.core.turn.hooks import Conversation
 from dos.core.ids import new_id
-from dos.core.routing import RouteDecision, explain_turn
-from dos.core.skill_catalog import ASSISTANT as CHAT_SKILL  # the plain assistant: a chat's default skill
+from dos.core.routing.policy import RouteDecision, explain_turn
+from dos.core.turn.disclosure import ASSISTANT as CHAT_SKILL  # the plain assistant: a chat's default skill
 
 from dos.cli.repl.kernel import KernelGone, KernelTurns
 

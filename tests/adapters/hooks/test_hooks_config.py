@@ -10,8 +10,8 @@ import pytest
 from dos.adapters.files.paths import builtin_dir
 from dos.adapters.hooks.hook_config import HookConfig, builtin_catalog
 from dos.core.errors import InvalidConfig
-from dos.core.hooks import EVENTS, build_event, matcher_hits, matches, select
-from dos.core.skill_rules import Pack
+from dos.core.turn.hooks import EVENTS, build_event, matcher_hits, matches, select
+from dos.core.skills.rules import Pack
 from tests.support.hookfiles import settings
 
 
@@ -142,7 +142,7 @@ def test_claude_matcher_rules():
 
 
 def test_matchers_select_by_tool_skill_and_pack():
-    from dos.core.hooks import HookSpec
+    from dos.core.turn.hooks import HookSpec
 
     pre = build_event("PreToolUse", session_id="s", cwd="/", tool_name="Bash", skill="review-diff", pack="dev")
     specs = [HookSpec("PreToolUse", "command", "a", "t", matcher="Bash"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dos.adapters.hooks.command_hooks import OUTPUT_CAP, HookProcessRunner
-from dos.core.hooks import EVENTS, HookSpec, build_event, merge, sample_event
+from dos.core.turn.hooks import EVENTS, HookSpec, build_event, merge, sample_event
 from tests.support.hookfiles import cmd, pyscript, script
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell hooks")

@@ -13,7 +13,7 @@ import pytest
 from dos.adapters.mcp.mcp_config import McpConfig
 from dos.adapters.mcp.mcp_tools import McpTools
 from dos.core.errors import InvalidConfig
-from dos.core.skill_rules import Pack
+from dos.core.skills.rules import Pack
 from dos.core.tools import ServerSpec, ToolSpec, allows, qualify, servers_named, split_name, tool_setting
 from tests.support import SUPPORT
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dos.adapters.models.litellm_router import LiteLLMRouteBinder
 from dos.core.errors import ModelError
-from dos.core.routing import PREFERENCES, ModelEntry, RouteRequest, decide
+from dos.core.routing.policy import PREFERENCES, ModelEntry, RouteRequest, decide
 from tests.support.fake_provider import FakeProvider, closed_port_url
 
 FAST = {"num_retries": 0, "timeout": 0.4, "allowed_fails": 3, "cooldown_time": 0}

@@ -14,7 +14,7 @@ import pytest
 from dos.adapters.models import catalog
 from dos.adapters.models.litellm_router import LiteLLMRouteBinder
 from dos.core.errors import NoRoute
-from dos.core.routing import ModelEntry, RouteRequest, decide
+from dos.core.routing.policy import ModelEntry, RouteRequest, decide
 from tests.adapters.models.test_routing_router import FAST, MESSAGES, fake_entry
 from tests.support.fake_provider import FakeProvider
 

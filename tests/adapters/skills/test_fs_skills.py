@@ -6,7 +6,7 @@ import pytest
 
 from dos.adapters.skills.fs_skills import FolderSkills
 from dos.core.errors import InvalidSkill
-from dos.core.skill_rules import Pack
+from dos.core.skills.rules import Pack
 from tests.support.skillfiles import write_pack
 
 

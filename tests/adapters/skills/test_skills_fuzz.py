@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dos.adapters.files.yaml_text import parse_frontmatter
 from dos.adapters.skills.packs import read_pack
 from dos.core.errors import DosError, InvalidSkill
-from dos.core.skill_rules import check_frontmatter, check_pack_manifest
+from dos.core.skills.rules import check_frontmatter, check_pack_manifest
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)

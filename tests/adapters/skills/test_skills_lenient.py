@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dos.adapters.skills.fs_skills import FolderSkills
-from dos.core.skill_rules import check_frontmatter, first_paragraph, run_name
+from dos.core.skills.rules import check_frontmatter, first_paragraph, run_name
 from tests.support.skillfiles import write_skill
 
 # Shaped like anthropics/skills `claude-api`: one long description of 1,068 characters (the spec's limit is 1,024)

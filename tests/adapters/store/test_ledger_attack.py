@@ -12,8 +12,8 @@ from dos.adapters.store.sqlite_ledger import SqliteLedger
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import TurnRequest
 from dos.core.errors import BudgetExceeded
-from dos.core.ledger import MICRO, price_micro
-from dos.core.routing import ModelEntry
+from dos.core.routing.ledger import MICRO, price_micro
+from dos.core.routing.policy import ModelEntry
 from tests.adapters.store.test_ledger_store import runner
 from tests.support.fake_provider import FakeProvider
 
@@ -72,7 +72,7 @@ def test_sixteen_parallel_cjk_calls_never_overspend_a_total_budget(tmp_path):
 
 def test_the_models_own_tokenizer_counts_where_litellm_ships_one_and_bytes_bound_the_rest():
     from dos.adapters.models.litellm_tokens import count_tokens
-    from dos.core.ledger import text_tokens, utf8_len
+    from dos.core.routing.ledger import text_tokens, utf8_len
 
     text = CJK * 20
     gpt = ModelEntry("gpt-4o", params={"model": "openai/gpt-4o"}, sovereignty="us", input_price=2.5)

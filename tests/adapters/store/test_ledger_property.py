@@ -17,8 +17,8 @@ from dos.adapters.store.sqlite_ledger import SqliteLedger
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Chunk, TurnRequest, Usage
 from dos.core.errors import BudgetCut, BudgetExceeded
-from dos.core.ledger import MICRO, price_micro, utf8_len
-from dos.core.routing import ModelEntry
+from dos.core.routing.ledger import MICRO, price_micro, utf8_len
+from dos.core.routing.policy import ModelEntry
 from tests.adapters.store.test_ledger_store import runner
 
 PRICED = ModelEntry("priced", sovereignty="us", input_price=40.0, output_price=120.0)

@@ -15,7 +15,7 @@ from dos.adapters.store.sqlite_ledger import SqliteLedger
 from dos.adapters.store.sqlite_memory import SqliteMemory
 from dos.core.domain import Chunk, Skill, TurnRequest, Usage
 from dos.core.errors import BudgetCut, BudgetExceeded, StorageError, UsageError
-from dos.core.ledger import (
+from dos.core.routing.ledger import (
     MAX_TOKEN_BYTES,
     MICRO,
     Budget,
@@ -28,8 +28,8 @@ from dos.core.ledger import (
     price_micro,
     worst_case,
 )
-from dos.core.routing import ModelEntry, RouteDecision, RouteRequest, Routing, decide
-from dos.core.turn import TurnRunner
+from dos.core.routing.policy import ModelEntry, RouteDecision, RouteRequest, Routing, decide
+from dos.core.turn.runner import TurnRunner
 from tests.support.fakes import FakeCatalog, FakeSkills, TickClock
 
 CHEAP = ModelEntry("cheap", sovereignty="us", input_price=1.0, output_price=2.0, quality=1)

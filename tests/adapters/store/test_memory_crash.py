@@ -20,7 +20,7 @@ KILLED_MID_STREAM = textwrap.dedent("""
     import os, signal, sys, time
     from dos.adapters.store.sqlite_memory import SqliteMemory
     from dos.core.domain import Chunk, Skill, TurnRequest
-    from dos.core.turn import TurnRunner
+    from dos.core.turn.runner import TurnRunner
     from tests.support.fakes import routed
 
     class Skills:

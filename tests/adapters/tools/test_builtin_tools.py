@@ -15,11 +15,11 @@ from dos.adapters.tools.builtin import BuiltinTools
 from dos.adapters.tools.combined import CombinedTools
 from dos.adapters.tools.file_tools import glob_regex
 from dos.core.domain import Chunk, Skill, TurnRequest, Usage
-from dos.core.hooks import NO_HOOKS
+from dos.core.turn.hooks import NO_HOOKS
 from dos.core.redact import without_secrets
-from dos.core.tool_loop import ToolLoop, wanted_servers
+from dos.core.turn.tool_loop import ToolLoop, wanted_servers
 from dos.adapters.hooks.command_hooks import HookProcessRunner
-from dos.core.hooks import Hooks
+from dos.core.turn.hooks import Hooks
 from dos.core.tools import (
     BUILTIN,
     MAX_RESULT_CHARS,

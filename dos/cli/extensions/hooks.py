@@ -12,7 +12,7 @@ import typer
 from dos.bootstrap import build
 from dos.cli.output import print_json
 from dos.core.errors import UsageError
-from dos.core.hooks import EVENTS, HookOutcome, HookSpec, first_line, merge, sample_event, select, short
+from dos.core.turn.hooks import EVENTS, HookOutcome, HookSpec, first_line, merge, sample_event, select, short
 from dos.core.redact import redact, redact_data
 
 app = typer.Typer(help="Hooks: commands and Python functions that run around every turn (Claude Code's protocol).",

@@ -21,11 +21,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from dos.core.domain import skill_pack
 from dos.core.errors import BudgetCut, BudgetExceeded, InvalidConfig, UsageError
 
 if TYPE_CHECKING:
     from dos.core.ports import CreditBook, Ledger
-    from dos.core.routing import ModelEntry, RouteDecision
+    from dos.core.routing.policy import ModelEntry, RouteDecision
 
 MICRO = 1_000_000
 KINDS = ("grant", "debit", "refund", "adjust", "hold", "release")
@@ -333,8 +334,6 @@ class Spending:
         self.counter = counter
 
     def guard(self, skill: Any, token: str | None = None) -> Guard:
-        from dos.core.hooks import skill_pack
-
         pack = skill_pack(skill.source)
         budgets = budgets_from(skill.dos.get("budget"), "skill", skill.name, f"skill {skill.name}")
         if pack:
@@ -374,7 +373,7 @@ class Guard:
             extra_tokens: int = 0) -> RouteDecision:
         """Drop the chain's models whose worst case exceeds what the binding budget has left; BudgetExceeded
         (one line, before anything is written or sent) if none is left."""
-        from dos.core.routing import Verdict
+        from dos.core.routing.policy import Verdict
 
         tight = binding(self.standings())
         if tight is None:

@@ -5,7 +5,7 @@ why each removed model was removed; a preference orders what is left. The ordere
 the adapter builds the LiteLLM Router from it and from nothing else, so a fallback can never leave it.
 
 No I/O and no provider library here (an import-linter contract keeps it so); budgets reach it through the
-ledger port (dos.core.ledger). `explain_turn` is the one explanation of a route: `dos run`, `dos route explain` and
+ledger port (dos.core.routing.ledger). `explain_turn` is the one explanation of a route: `dos run`, `dos route explain` and
 the chat all take it.
 """
 
@@ -438,7 +438,7 @@ def explain_turn(skill: Skill, catalog: ModelCatalog, request: TurnRequest,
     explained is the route run. No model is called.
 
     An empty chain is returned as it is (`require` refuses it); BudgetExceeded (one line) if budgets leave no
-    model. `spending` is a dos.core.ledger.Spending (None: no ledger, no budgets); the
+    model. `spending` is a dos.core.routing.ledger.Spending (None: no ledger, no budgets); the
     Guard that fitted the chain comes back too (None without `spending` or with an empty chain): a turn's call
     runs under it."""
     command_line = dict(command_line or {}) | ({"model": request.model} if request.model else {})
@@ -458,7 +458,7 @@ class RoutedCall:
         self.model = decision.chain[0].name
         self.usage, self.cost, self.served = Usage(), 0.0, None
         self.latency_s: float | None = None
-        self.guard = guard  # dos.core.ledger.Guard: hold before, cut during, debit after (None: no ledger)
+        self.guard = guard  # dos.core.routing.ledger.Guard: hold before, cut during, debit after (None: no ledger)
         self.event_id = new_id()  # the route event's id, known before it is written so the debit can name it
         self.rounds = 0  # a turn with tools streams once per round; usage and cost add up over the rounds
 
@@ -555,7 +555,7 @@ class Routing:
         self.catalog, self.binder, self.clock = catalog, binder, clock
         self.command_line = dict(command_line or {})
         self.notice = notice
-        self.spending = spending  # dos.core.ledger.Spending: budgets narrow the chain (None: no ledger)
+        self.spending = spending  # dos.core.routing.ledger.Spending: budgets narrow the chain (None: no ledger)
 
     def plan(self, skill: Skill, request: TurnRequest) -> RoutedCall:
         """The route `explain_turn` gives, bound to the binder. Raises NoRoute (before anything is written or

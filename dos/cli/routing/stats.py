@@ -8,7 +8,7 @@ import typer
 
 from dos.bootstrap import build
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.route_stats import parse_since
+from dos.core.routing.stats import parse_since
 
 COLUMNS = ("calls", "success", "fallback", "p50", "p95", "tokens in/out", "cost $")
 

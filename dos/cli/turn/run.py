@@ -10,13 +10,13 @@ from typing import Optional
 import typer
 
 from dos.bootstrap import build
-from dos.cli.approve import TerminalApprover
+from dos.cli.turn.approve import TerminalApprover
 from dos.cli.complete import skill_names
 from dos.cli.output import AnswerStream, print_json
 from dos.cli.run_fast import json_answer
 from dos.context import scope as conversation_scope
-from dos.core.recall import Recalled
-from dos.cli.model_options import (ALLOW, MAX_TOKENS, MODEL, NO_MEMORY, PERMISSION_MODE, PREFER, SOVEREIGNTY,
+from dos.core.turn.recall import Recalled
+from dos.cli.turn.model_options import (ALLOW, MAX_TOKENS, MODEL, NO_MEMORY, PERMISSION_MODE, PREFER, SOVEREIGNTY,
                                    TEMPERATURE)
 
 HELP = """Run a skill on TEXT, on stdin, or on both (TEXT, a blank line, then stdin). A quoted prompt in place of

@@ -58,7 +58,7 @@ def _err(line: str) -> None:
 
 
 def _file_lines(report: Any, plans: list[Any], dry_run: bool) -> None:
-    from dos.core.sync import WRITE, explain
+    from dos.core.skills.sync import WRITE, explain
 
     for p in plans:
         if p in report.skips:

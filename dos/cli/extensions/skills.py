@@ -97,7 +97,7 @@ def new(name: str = typer.Argument(..., help="The new skill's name: lowercase le
         project: bool = typer.Option(False, "--project", help="Create it in ./.dos/skills instead of your skills folder.")) -> None:
     """Create a skill folder with a SKILL.md to edit.  Example: dos skills new standup-notes"""
     from dos.core.errors import StorageError, UsageError
-    from dos.core.skill_rules import name_problems
+    from dos.core.skills.rules import name_problems
 
     if problems := name_problems(name):
         raise UsageError(f"bad skill name: {problems[0]}")

@@ -11,7 +11,7 @@ from dos.bootstrap import build
 from dos.cli.complete import skill_names
 from dos.cli.output import console, on_terminal, print_json
 from dos.core.domain import TurnRequest
-from dos.core.routing import explain_turn, require
+from dos.core.routing.policy import explain_turn, require
 
 app = typer.Typer(help="How the router decides.", no_args_is_help=True)
 

@@ -1,4 +1,4 @@
-"""`dos credits`, `dos budget`, `dos ledger`: the credit ledger (dos.core.ledger) seen and fed.
+"""`dos credits`, `dos budget`, `dos ledger`: the credit ledger (dos.core.routing.ledger) seen and fed.
 
 Rich tables and a spend-per-day bar chart on a terminal; plain tab-separated text on a pipe; `--json` for
 scripts. No model library is imported here.
@@ -16,8 +16,8 @@ import typer
 
 from dos.bootstrap import build
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.ledger import MONEY_KINDS, format_amount, iso
-from dos.core.route_stats import parse_since
+from dos.core.routing.ledger import MONEY_KINDS, format_amount, iso
+from dos.core.routing.stats import parse_since
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True,
                   help="Your credit balance and spend.  Example: dos credits grant 10")

@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dos.core.domain import Skill, TurnRequest, TurnResult
+from dos.core.domain import Skill, Token, TurnRequest, TurnResult
 from dos.core.errors import DosError, TokenRefused, UnknownModel, UnknownSkill
 from dos.core.ports import SkillSource, TokenStore
-from dos.core.routing import ModelCatalog, explain
-from dos.core.tokens import SKILL_MODEL, Token, digest, skill_of
-from dos.core.turn import TurnRunner
+from dos.core.routing.policy import ModelCatalog, explain
+from dos.core.serve.tokens import SKILL_MODEL, digest, skill_of
+from dos.core.turn.runner import TurnRunner
 
 # what a catalog model called directly runs under: no system prompt of DOS's own, the caller's messages as given
 DIRECT = Skill("direct", "A catalog model called directly through dos serve.", "", "", "gateway")

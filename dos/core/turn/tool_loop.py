@@ -7,7 +7,7 @@ Which servers a turn gets: the command line's `--tools`, the skill's `metadata.d
 built-in tools (`Read`, `Bash`...) only when the command line's `--tools` names `builtin`, never through a skill. A
 skill with `allowed-tools` may call only the tools they name (`Bash(git diff *)` names Bash); any other call is
 refused, and the refusal is on record. Each call that gets past that and the PreToolUse hooks is checked against
-the permission rules (dos.core.tool_gate): the MCP servers the turn started by name are allowed, built-in tools
+the permission rules (dos.core.turn.tool_gate): the MCP servers the turn started by name are allowed, built-in tools
 need an allow rule or a person's yes. A denied, refused or failed call is an error result for the model, one line
 on stderr, and the turn goes on.
 A server that fails (start, time-out, crash) costs only its own tools: one line on stderr, an error result for the
@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage
+from dos.core.domain import Chunk, Event, Skill, TurnRequest, Usage, skill_pack
 from dos.core.errors import DosError
-from dos.core.hooks import HookSession, skill_pack
+from dos.core.turn.hooks import HookSession
 from dos.core.permissions import Permissions
 from dos.core.ports import Approver, MemoryLog, ModelStream, PermissionSource, ToolHost
 from dos.core.redact import redact, redact_data
-from dos.core.skill_catalog import ACTIVATION_CHARS, Disclosure
+from dos.core.turn.disclosure import ACTIVATION_CHARS, Disclosure
 from dos.core.tools import (
     BUILTIN,
     MAX_TOOL_ROUNDS,
@@ -42,7 +42,7 @@ from dos.core.tools import (
     tool_choice_for,
     tool_setting,
 )
-from dos.core.tool_gate import ToolGate, permission_name
+from dos.core.turn.tool_gate import ToolGate, permission_name
 
 EVENT_TEXT_CHARS = 4_000  # of a tool result, in the memory log
 RUN_FACTS = ("exit_code", "timed_out", "output_bytes")  # of a command or script (ToolResult.structured), recorded
@@ -72,7 +72,7 @@ class ToolLoop:
                  hooks: HookSession, memory: MemoryLog | None, common: dict[str, Any], notify: Callable[[str], None],
                  disclosure: Disclosure | None = None, permissions: PermissionSource | None = None,
                  approver: Approver | None = None):
-        """`disclosure`: the skill catalog's turn, its `Skill` tool activates one (dos.core.skill_catalog);
+        """`disclosure`: the skill catalog's turn, its `Skill` tool activates one (dos.core.turn.disclosure);
         `permissions`: the rules of the folder DOS runs in (None: only the turn's own: flags, skill, servers);
         `approver`: who answers a call that asks (None: nobody, so it is refused)."""
         self.model_stream, self.host, self.skill, self.request = model_stream, host, skill, request

@@ -10,8 +10,9 @@ import typer
 
 from dos.bootstrap import build
 from dos.cli.output import console, on_terminal, print_json
-from dos.core.ledger import PERIODS, format_amount, parse_amount
-from dos.core.tokens import Token, check_name, digest, hint, mint, names
+from dos.core.routing.ledger import PERIODS, format_amount, parse_amount
+from dos.core.domain import Token
+from dos.core.serve.tokens import check_name, digest, hint, mint, names
 
 app = typer.Typer(no_args_is_help=True, help="Bearer tokens for `dos serve`.  Example: dos tokens create editor")
 
@@ -30,7 +31,7 @@ def create(
     """Create a token and print it once.  Example: dos tokens create editor --budget 5 --sovereignty local"""
     from datetime import datetime, timezone
 
-    from dos.core.ledger import check_period
+    from dos.core.routing.ledger import check_period
 
     check_name(name)
     limit = parse_amount(budget, what="--budget") if budget is not None else None

@@ -352,12 +352,6 @@ def with_context(messages: list[dict[str, Any]], context: str) -> list[dict[str,
     return [{"role": "system", "content": context}, *messages]
 
 
-def skill_pack(source: str) -> str | None:
-    """The pack a skill comes from, from its source label (`pack:dev`, `builtin:writing`)."""
-    kind, sep, name = source.partition(":")
-    return name if sep and kind in ("pack", "builtin") else None
-
-
 Notify = Callable[[str], None]
 
 

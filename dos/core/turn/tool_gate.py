@@ -45,7 +45,7 @@ from dos.core.permissions import (
     suggest_rules,
 )
 from dos.core.ports import ALWAYS, ONCE, Approver, PermissionSource
-from dos.core.skill_catalog import ACTIVATE
+from dos.core.turn.disclosure import ACTIVATE
 
 SAVE_HINT = "./.dos/settings.json"  # where a lasting allow rule goes, named in the refusal line
 

@@ -29,9 +29,9 @@ from typing import Any
 from dos.core.domain import Skill, TurnRequest
 from dos.core.errors import DosError
 from dos.core.ports import SkillSource
-from dos.core.recall import CHARS_PER_TOKEN, estimate_tokens
-from dos.core.routing import ModelEntry
-from dos.core.skill_rules import DESCRIPTION_MAX
+from dos.core.turn.recall import CHARS_PER_TOKEN, estimate_tokens
+from dos.core.routing.policy import ModelEntry
+from dos.core.skills.rules import DESCRIPTION_MAX
 from dos.core.tools import BUILTIN, ToolSpec
 
 ACTIVATE = "Skill"  # the activation tool, by Claude Code's name (its hooks' `matcher: Skill` means the same here)

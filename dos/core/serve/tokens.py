@@ -10,43 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
-from typing import Any
 
 from dos.core.errors import UsageError
 
 PREFIX = "dos_"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SKILL_MODEL = "skill:"  # `skill:NAME` as a model name runs that skill
-
-
-@dataclass(frozen=True)
-class Token:
-    """A token's record (never the token itself). `skills` empty: any skill and any catalog model."""
-
-    name: str
-    hint: str  # the first characters, to tell tokens apart in a listing
-    created: str
-    sovereignty: frozenset[str] | None = None
-    skills: tuple[str, ...] = ()
-    revoked: str | None = None
-
-    def allows_skill(self, name: str) -> bool:
-        return not self.skills or name in self.skills
-
-    @property
-    def allows_models(self) -> bool:
-        """Whether catalog models may be called directly (a token limited to skills may use only those)."""
-        return not self.skills
-
-    def route(self) -> str | None:
-        """The sovereignty the token allows, as the router's command-line constraint (it only narrows)."""
-        return None if self.sovereignty is None else ",".join(sorted(self.sovereignty))
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "hint": self.hint, "created": self.created,
-                "sovereignty": None if self.sovereignty is None else sorted(self.sovereignty),
-                "skills": list(self.skills), "revoked": self.revoked}
 
 
 def mint() -> str:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dos.core.domain import Event, Skill, TurnRequest, TurnResult, Usage
+from dos.core.domain import Event, Skill, TurnRequest, TurnResult, Usage, skill_pack
 from dos.core.errors import ModelError, UnknownSkill, UsageError
-from dos.core.hooks import NO_HOOKS, Conversation, Hooks, skill_pack
+from dos.core.turn.hooks import NO_HOOKS, Conversation, Hooks
 from dos.core.ids import new_id
 from dos.core.ports import (Approver, Clock, MemoryLog, MemoryRecall, PermissionSource, SkillSource, ToolHost,
                             TurnJournal)
-from dos.core.recall import Recalled, recall
+from dos.core.turn.recall import Recalled, recall
 from dos.core.redact import redact
-from dos.core.routing import Routing
-from dos.core.skill_catalog import disclose
+from dos.core.routing.policy import Routing
+from dos.core.turn.disclosure import disclose
 
 CHECKPOINT_S = 0.2  # how often a streaming answer is saved for crash recovery
 
@@ -64,14 +64,14 @@ class TurnRunner:
                  approver: Approver | None = None):
         self.skills = skills
         self.builtins = tuple(builtins)  # skills no folder holds (the chat's `chat`), used when none has the name
-        self.routing = routing  # plans each turn's route and binds it to a model (dos.core.routing)
+        self.routing = routing  # plans each turn's route and binds it to a model (dos.core.routing.policy)
         self.memory = memory
         self.clock = clock
-        self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.hooks); none configured costs nothing
-        self.tool_host = tools  # MCP tools (dos.core.tool_loop), listed only when the turn enables some
+        self.hooks = hooks or NO_HOOKS  # lifecycle hooks (dos.core.turn.hooks); none configured costs nothing
+        self.tool_host = tools  # MCP tools (dos.core.turn.tool_loop), listed only when the turn enables some
         # A chat's turns: SessionStart and SessionEnd fire once for the conversation, not for each turn.
         self.conversation = conversation
-        self.permissions = permissions  # the folder's permission rules (dos.core.tool_gate), read in a turn with tools
+        self.permissions = permissions  # the folder's permission rules (dos.core.turn.tool_gate), read in a turn with tools
         self.approver = approver  # who answers a tool call that asks first (None: nobody, it is refused)
 
     def run(
@@ -85,8 +85,8 @@ class TurnRunner:
         if not request.text.strip() and not request.conversation:
             raise UsageError("nothing to send: give the prompt as TEXT or on stdin")
         # here, not at the top: a command that runs no turn loads no tool or permission module (start-up)
-        from dos.core.tool_gate import flag_rules
-        from dos.core.tool_loop import ToolLoop, tools_wanted
+        from dos.core.turn.tool_gate import flag_rules
+        from dos.core.turn.tool_loop import ToolLoop, tools_wanted
 
         flag_rules(request.allow, request.permission_mode)  # a bad --allow / --permission-mode: before anything
         skill = skill or find_skill(self.skills, request.skill, self.builtins)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dos.cli.complete import skill_names
-from dos.cli.model_options import (ALLOW, MAX_TOKENS, MODEL, NO_MEMORY, PERMISSION_MODE, PREFER, SOVEREIGNTY,
+from dos.cli.turn.model_options import (ALLOW, MAX_TOKENS, MODEL, NO_MEMORY, PERMISSION_MODE, PREFER, SOVEREIGNTY,
                                    TEMPERATURE)
 
 HELP = """Talk with DOS: many turns in one session, slash commands (/help), streamed Markdown answers.
@@ -37,7 +37,7 @@ def chat(
     from dos.cli.repl.render import Out
     from dos.cli.repl.session import ChatSession, Options
     from dos.core.errors import UsageError
-    from dos.core.tool_gate import flag_rules
+    from dos.core.turn.tool_gate import flag_rules
     from dos.kernel.client import enabled
 
     if resume and session:

@@ -210,9 +210,9 @@ def dos_settings_problems(dos: object, where: str = "metadata.dos") -> list[tupl
 
 
 def route_problems(route: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
-    """(key, message) for each route key the router would refuse (dos.core.routing.constraints_from)."""
+    """(key, message) for each route key the router would refuse (dos.core.routing.policy.constraints_from)."""
     from dos.core.errors import UsageError
-    from dos.core.routing import ROUTE_KEYS, constraints_from
+    from dos.core.routing.policy import ROUTE_KEYS, constraints_from
 
     out = []
     for key, value in route.items():
@@ -227,9 +227,9 @@ def route_problems(route: Mapping[str, Any], where: str) -> list[tuple[str, str]
 
 
 def budget_problems(budget: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
-    """(period, message) for each budget entry the ledger would refuse (dos.core.ledger.budgets_from)."""
+    """(period, message) for each budget entry the ledger would refuse (dos.core.routing.ledger.budgets_from)."""
     from dos.core.errors import InvalidConfig
-    from dos.core.ledger import budgets_from
+    from dos.core.routing.ledger import budgets_from
 
     out = []
     for period, amount in budget.items():
@@ -249,7 +249,7 @@ def off_machine(settings: object, is_local: Callable[[str], bool]) -> list[str]:
         return []
     route = settings.get("route") if isinstance(settings.get("route"), Mapping) else {}
     allowed = route.get("sovereignty")
-    if isinstance(allowed, (str, list, tuple)):  # as dos.core.routing reads it: names, or one comma-separated string
+    if isinstance(allowed, (str, list, tuple)):  # as dos.core.routing.policy reads it: names, or one comma-separated string
         allowed = {str(p).strip() for p in (allowed.split(",") if isinstance(allowed, str) else allowed)} - {""}
     else:
         allowed = None

@@ -1,4 +1,4 @@
-"""A person's answer to a tool call that asks first (the `Approver` port, dos.core.tool_gate), on the terminal
+"""A person's answer to a tool call that asks first (the `Approver` port, dos.core.turn.tool_gate), on the terminal
 `dos run` was started in: allow once, always for this folder, or deny.
 
 Someone can be asked only when stdin and stderr are both a terminal and the command runs in this process: a pipe or
